@@ -40,6 +40,7 @@ def test_x_forwarded_headers(gantry, upstream):
     assert header(h, "x-forwarded-proto") == "http"
     assert header(h, "x-forwarded-host") == "client.example"
     assert header(h, "x-forwarded-port") == str(gw.port)
+    assert header(h, "x-forwarded-path") == "/api/x"
 
 
 def test_via_header(gantry, upstream):
@@ -48,6 +49,8 @@ def test_via_header(gantry, upstream):
     assert r.status == 200, r
     via = r.header("via")
     assert via is not None and "gantry" in via.lower(), r.headers
+    up_via = header(r.json()["headers"], "via")  # a proxy adds Via to forwarded requests too
+    assert up_via is not None and "gantry" in up_via.lower(), r.json()["headers"]
 
 
 def test_hop_by_hop_headers_not_forwarded(gantry, upstream):
