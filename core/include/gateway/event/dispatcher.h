@@ -101,9 +101,13 @@ class Dispatcher {
 public:
   virtual ~Dispatcher() = default;
 
-  // Runs the loop until exit() is called and no handles remain. Blocks the calling thread.
+  // Runs the loop until exit() is called. Blocks the calling thread. May be called again after
+  // it returned (tests run a dispatcher in steps).
   virtual void run() = 0;
-  // Thread-safe: asks the loop to return from run() (after open handles close).
+  // Thread-safe: asks the loop to return from run() at the end of the current iteration, even
+  // if handles are still open. Their owners close them when destroyed (on this thread); the
+  // Dispatcher's destructor runs the remaining close callbacks, so destroy every object created
+  // from the dispatcher before the dispatcher itself.
   virtual void exit() = 0;
   // Thread-safe: runs `fn` on this dispatcher's thread soon. Calls are coalesced into one wake-up
   // and run in order.
