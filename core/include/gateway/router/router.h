@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/common/status.h"
 #include "gateway/config/model.h"
 #include "gateway/http/header_map.h"
 
@@ -26,12 +27,13 @@ struct MatchInput {
 struct RouteMatch {
   const config::Route* route{nullptr};      // Borrowed from the Config; never null on a match.
   const config::Service* service{nullptr};  // Null when the route has no service (503).
-  std::string matchedPath;   // The route path that matched ("/foo" or the regex source); empty if
-                             // the route has no paths.
+  std::string matchedPath;   // The route path that matched, as configured ("/foo", or "~regex"
+                             // with its "~"); empty if the route has no paths.
   std::string matchedPrefix; // The part of the request path the route matched (for strip_path
                              // and X-Forwarded-Prefix): the prefix, or the whole regex match.
   std::string matchedHost;   // The route host that matched; empty if the route has no hosts.
-  // Regex captures, as Kong's get_uri_captures: unnamed[0] is the whole match.
+  // Regex captures, as Kong's get_uri_captures: unnamed[0] is the whole regex match (equal to
+  // matchedPrefix), then every group in order ("" for a group that did not participate).
   std::vector<std::string> unnamedCaptures;
   std::vector<std::pair<std::string, std::string>> namedCaptures;
 };
@@ -54,5 +56,10 @@ RouterPtr createRouter(const config::Config& config);
 // request "/r/x" -> "/s/x").
 std::string upstreamPath(const config::Service& service, const config::Route& route,
                          const RouteMatch& match, std::string_view requestPath);
+
+// Checks one route path as the router will read it: a plain path must start with "/"; a regex
+// path ("~...") must compile as the router compiles it (ECMAScript, named groups rewritten). For
+// the config loader, so that bad paths are rejected at load instead of silently never matching.
+Status validateRoutePath(std::string_view path);
 
 } // namespace gateway::router
