@@ -14,6 +14,8 @@ namespace gateway::config {
 struct LoadError {
   std::string path;     // e.g. "services[0].routes[1].paths[0]"; empty for file-level errors.
   std::string message;  // e.g. "must start with \"/\"".
+  int line{0};          // 1-based position in the file; 0 when unknown.
+  int column{0};
   std::string toString() const { return path.empty() ? message : path + ": " + message; }
 };
 

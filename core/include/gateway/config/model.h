@@ -94,9 +94,10 @@ struct Route {
 };
 
 struct Target {
-  std::string host;
+  std::string host; // Without brackets for IPv6 literals.
   uint16_t port{8000};
   int weight{100};  // 0 disables the target.
+  std::string id;   // Generated when absent (last, so positional initialisers stay valid).
 };
 
 enum class BalancerAlgorithm { RoundRobin, ConsistentHashing, LeastConnections };
@@ -175,6 +176,8 @@ struct Config {
   std::vector<PluginEntity> plugins;
   std::vector<PluginServer> pluginServers;
   std::string sourcePath;  // The file it was loaded from.
+  std::string formatVersion{"3.0"};  // `_format_version` as written ("1.1", "2.1" or "3.0").
+  bool transform{true};    // `_transform`: false when credentials are already hashed/encrypted.
 
   const Service* findService(const std::string& id) const;
   const Upstream* findUpstream(const std::string& name) const;
