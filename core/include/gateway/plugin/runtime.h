@@ -7,12 +7,17 @@
 // Threading: a PluginPlan is immutable and shared by all workers; WorkerPlugins and
 // RequestPlugins live on one worker thread, and every callback they invoke runs on that thread.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gateway/common/status.h"
+#include "gateway/config/model.h"
+#include "gateway/event/dispatcher.h"
+#include "gateway/event/process.h"
 #include "gateway/proxy/request_state.h"
 
 namespace gateway::plugin {
@@ -90,5 +95,66 @@ public:
   virtual RequestPluginsPtr startRequest(const PluginPlan& plan, proxy::RequestState& state,
                                          RequestDataSource& source) = 0;
 };
+
+// ---- Process-wide runtime (added by the plugin runtime; implemented in core/src/plugin/) ----
+
+// An error found while building a plan, naming its place, e.g.
+// {"plugins[2].config.message", "expected a string"}.
+struct PlanError {
+  std::string path;
+  std::string message;
+  std::string toString() const { return path.empty() ? message : path + ": " + message; }
+};
+
+// The outcome of start()/buildPlan(): a plan, or every error found (then plan is null).
+using PlanCallback = std::function<void(PluginPlanSharedPtr plan, std::vector<PlanError> errors)>;
+
+struct PluginManagerOptions {
+  // The gateway's node id (kong.node.get_id); a random one when empty.
+  std::string nodeId;
+  // Error-log sink, called from the main and worker threads (must be thread-safe). `level` is
+  // one of "debug", "info", "notice", "warn", "error", "crit". Default: stderr.
+  std::function<void(std::string_view level, std::string_view message)> log;
+  // Shutdown: how long a server may take after the Shutdown RPC before SIGTERM, and after
+  // SIGTERM before SIGKILL.
+  std::chrono::milliseconds shutdownGrace{3000};
+  // Largest body a plugin may set (request, response or exit body).
+  size_t maxMutationBodyBytes{8 * 1024 * 1024};
+  // Starts managed servers; defaults to event::spawnProcess (tests inject a fake).
+  std::function<StatusOr<event::ProcessPtr>(event::Dispatcher&, const event::ProcessOptions&,
+                                            event::ProcessCallbacks&)>
+      spawn;
+};
+
+// The plugin runtime of the whole process: supervises the plugin servers (start or connect,
+// handshake, restart with backoff, Configure), builds plans, and creates each worker's
+// WorkerPlugins. Created by the server main on the main thread; every method except
+// countersJson() must be called on the main dispatcher's thread. Destroy it after every
+// WorkerPlugins it created and after stop() completed.
+class PluginManager {
+public:
+  virtual ~PluginManager() = default;
+  // Starts or connects to every server of config.pluginServers, waits for each handshake (up
+  // to its start_timeout), then builds the first plan as buildPlan() does. `done` runs on the
+  // main thread once.
+  virtual void start(config::ConfigSharedPtr config, PlanCallback done) = 0;
+  // Validates config.plugins against the servers' schemas and their Configure answers and
+  // returns a plan whose new instances are already configured; on any error, all errors and no
+  // plan (the caller keeps the old config). Instances only the old plans use are closed when the
+  // last request on them finished. `done` runs on the main thread once.
+  virtual void buildPlan(config::ConfigSharedPtr config, PlanCallback done) = 0;
+  // The per-worker face. Call on the worker's thread (or before its loop runs); use and destroy
+  // it on that thread only.
+  virtual std::unique_ptr<WorkerPlugins> createWorkerPlugins(event::Dispatcher& worker) = 0;
+  // Counters as a JSON object text (docs in core/src/plugin/counters.h). Thread-safe.
+  virtual std::string countersJson() const = 0;
+  // Clean close of every server: Shutdown RPC, then SIGTERM after the grace period, then
+  // SIGKILL. Destroy the workers' WorkerPlugins first. `done` runs on the main thread.
+  virtual void stop(std::function<void()> done) = 0;
+};
+using PluginManagerPtr = std::unique_ptr<PluginManager>;
+
+// `main` is the dispatcher of the main thread (it runs the supervision and control calls).
+PluginManagerPtr createPluginManager(event::Dispatcher& main, PluginManagerOptions options);
 
 } // namespace gateway::plugin
