@@ -5,8 +5,8 @@ import (
 
 	"github.com/gantry-gateway/gantry/plugin-server-go/client"
 	"github.com/gantry-gateway/gantry/plugin-server-go/entities"
-	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
 	"github.com/gantry-gateway/gantry/plugin-server-go/internal/pdktest"
+	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
 )
 
 func TestClient(t *testing.T) {

@@ -3,8 +3,8 @@ package request_test
 import (
 	"testing"
 
-	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
 	"github.com/gantry-gateway/gantry/plugin-server-go/internal/pdktest"
+	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
 )
 
 func TestRequest_getters(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/gantry-gateway/gantry/plugin-server-go"
-	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
 	"github.com/gantry-gateway/gantry/plugin-server-go/internal/pdktest"
+	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
 )
 
 func TestResponse_settersAndExit(t *testing.T) {

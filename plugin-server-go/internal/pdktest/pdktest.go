@@ -31,7 +31,7 @@ func Request() *pb.PhaseCall {
 			ClientIp: "10.0.0.7", ClientPort: 5555, StartTimeMs: 1700000000500, RequestId: "rid-1",
 		},
 		RouteId: "route-1", ServiceId: "svc-1",
-		Shared:  map[string]string{"n": "3", "s": `"str"`, "o": `{"a":[1,true]}`},
+		Shared: map[string]string{"n": "3", "s": `"str"`, "o": `{"a":[1,true]}`},
 	}
 }
 

@@ -3,8 +3,8 @@ package response_test
 import (
 	"testing"
 
-	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
 	"github.com/gantry-gateway/gantry/plugin-server-go/internal/pdktest"
+	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
 )
 
 func TestServiceResponse(t *testing.T) {
