@@ -101,8 +101,7 @@ void Stream::onRequestBody(std::string_view data) {
   if (body_.discard) {
     return;
   }
-  if (waiting_ == Waiting::UpstreamResponse && body_.pending.empty() && upstream_ &&
-      !upstream_->writeBufferFull()) {
+  if (canForwardBody() && body_.pending.empty()) {
     upstream_->sendBody(data);
     if (upstream_ && upstream_->writeBufferFull()) {
       owner_.onStreamReadInterestChanged();
@@ -125,12 +124,14 @@ void Stream::onRequestComplete() {
     onRequestBodyCollected();
     return;
   }
-  if (waiting_ == Waiting::UpstreamResponse && upstream_ && body_.pending.empty() &&
-      !body_.inMemory && !body_.discard) {
+  if (upstreamReady_ && upstream_ && body_.pending.empty() && !body_.inMemory && !body_.discard) {
     upstream_->endBody();
-  } else if (body_.discard && waiting_ == Waiting::UpstreamResponse && upstream_) {
-    // The replacement body was sent whole already.
   }
+}
+
+bool Stream::canForwardBody() const {
+  return upstreamReady_ && upstream_ && !upstream_->writeBufferFull() && !body_.inMemory &&
+         !body_.discard && waiting_ != Waiting::Done && waiting_ != Waiting::Tunnel;
 }
 
 bool Stream::wantsRequestData() const {
@@ -145,9 +146,7 @@ bool Stream::wantsRequestData() const {
   }
   // Before the upstream is ready the body waits in the client's socket (back-pressure), except
   // what arrived together with the head.
-  return upstream_ && body_.pending.empty() && !upstream_->writeBufferFull() &&
-         (waiting_ == Waiting::UpstreamResponse || waiting_ == Waiting::ResponseBody ||
-          waiting_ == Waiting::HeaderFilterPhase || waiting_ == Waiting::ResponseBuffering);
+  return body_.pending.empty() && canForwardBody();
 }
 
 void Stream::onClientAbort() {

@@ -172,6 +172,8 @@ private:
   void writeAccessLog();
   void resetUpstream();
   bool computeKeepAlive() const;
+  // True when request-body bytes can go to the upstream now (ready, streaming, not full).
+  bool canForwardBody() const;
   int64_t msSince(event::MonotonicTime t) const;
 
   WorkerContext& context_;
@@ -201,6 +203,7 @@ private:
   event::MonotonicTime startMono_{};
   event::MonotonicTime sentMono_{};
   bool closeAfter_{false};
+  bool upstreamReady_{false};  // The current UpstreamRequest wrote its head; body may flow.
 };
 using StreamPtr = std::unique_ptr<Stream>;
 

@@ -186,9 +186,11 @@ void Stream::onTunnelData(std::string_view data) {
   }
 }
 
+// The tunnel lasts until either side closes; the other side is then closed after its queued
+// bytes are written (UpstreamRequest's destructor closes a tunnel gracefully).
 void Stream::onClientTunnelEof() {
-  if (upstream_) {
-    upstream_->shutdownTunnel();
+  if (waiting_ == Waiting::Tunnel) {
+    finish(true);
   }
 }
 

@@ -146,6 +146,7 @@ void Stream::connectUpstream(bool freshConnection) {
   const config::Service& s = *state_.service;
   UpstreamTimeouts timeouts{s.connectTimeout, s.writeTimeout, s.readTimeout};
   resetUpstream();
+  upstreamReady_ = false;
   upstream_ = std::make_unique<UpstreamRequest>(context_, *this, std::move(target), timeouts);
   waiting_ = Waiting::UpstreamConnect;
   UpstreamRequest* started = upstream_.get();
@@ -166,6 +167,7 @@ void Stream::onUpstreamReady() {
                                                                                 startMono_)
                               .count();
   waiting_ = Waiting::UpstreamResponse;
+  upstreamReady_ = true;
   UpstreamRequest* up = upstream_.get();
   if (state_.upstreamBody || state_.requestBody) {
     const std::string& b = state_.upstreamBody ? *state_.upstreamBody : *state_.requestBody;

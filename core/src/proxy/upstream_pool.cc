@@ -42,7 +42,28 @@ void UpstreamPool::release(UpstreamConnectionPtr connection) {
   list.push_back(std::move(connection));
 }
 
+void UpstreamPool::closeGracefully(UpstreamConnectionPtr connection) {
+  connection->setUser(nullptr);
+  connection->markNotReusable();
+  if (!connection->stream().isOpen()) {
+    deleter_.deferDelete(std::move(connection));
+    return;
+  }
+  connection->setIdleOwner(this);
+  connection->timer().enable(idleTimeout_);  // Bounded: a peer that never reads is dropped.
+  connection->stream().closeAfterWrite();
+  closing_.push_back(std::move(connection));
+}
+
 void UpstreamPool::onIdleConnectionEvent(UpstreamConnection& connection) {
+  for (auto c = closing_.begin(); c != closing_.end(); ++c) {
+    if (c->get() == &connection) {
+      connection.setIdleOwner(nullptr);
+      deleter_.deferDelete(std::move(*c));
+      closing_.erase(c);
+      return;
+    }
+  }
   auto it = idle_.find(connection.endpoint());
   if (it == idle_.end()) {
     return;
@@ -67,6 +88,11 @@ void UpstreamPool::closeAll() {
     }
   }
   idle_.clear();
+  for (auto& c : closing_) {
+    c->setIdleOwner(nullptr);
+    deleter_.deferDelete(std::move(c));
+  }
+  closing_.clear();
 }
 
 size_t UpstreamPool::idleCount() const {

@@ -32,6 +32,9 @@ public:
   // Parks a connection after a complete exchange; closes it instead when it is not reusable or the
   // target's pool is full.
   void release(UpstreamConnectionPtr connection);
+  // Closes a connection after its queued bytes are written (a finished tunnel); the pool keeps it
+  // until the socket reports the close.
+  void closeGracefully(UpstreamConnectionPtr connection);
   // Closes every idle connection (drain, shutdown).
   void closeAll();
   void setLimits(size_t maxIdlePerTarget, std::chrono::milliseconds idleTimeout) {
@@ -49,6 +52,7 @@ private:
   size_t maxIdlePerTarget_;
   std::chrono::milliseconds idleTimeout_;
   std::unordered_map<upstream::Endpoint, std::vector<UpstreamConnectionPtr>, EndpointHash> idle_;
+  std::vector<UpstreamConnectionPtr> closing_;
 };
 
 } // namespace gateway::proxy

@@ -11,7 +11,10 @@ UpstreamRequest::UpstreamRequest(WorkerContext& context, UpstreamRequestCallback
 
 UpstreamRequest::~UpstreamRequest() {
   // Destroyed mid-exchange (client gone, stream reset): the connection's state is unknown.
-  if (connection_) {
+  if (connection_ && tunnel_) {
+    connection_->timer().disable();
+    context_.pool.closeGracefully(std::move(connection_));  // Flush what the client sent last.
+  } else if (connection_) {
     connection_->markNotReusable();
     dropConnection();
   }
@@ -224,6 +227,7 @@ void UpstreamRequest::onUpstreamClosed(const Status& reason) {
   }
   if (tunnel_) {
     done_ = true;
+    tunnel_ = false;
     dropConnection();
     callbacks_.onUpstreamTunnelClosed();
     return;

@@ -27,6 +27,7 @@ struct UpstreamConn : event::StreamCallbacks, http1::RequestDecoderCallbacks {
   http::RequestHead head;
   std::string body;
   bool closed{false};
+  bool tunnel{false};  // After a 101: echo every byte back.
   UpstreamConn(Server* s, int i, event::TcpStreamPtr st);
   void onData(std::string_view data) override;
   void onEof() override {}
@@ -55,12 +56,24 @@ inline UpstreamConn::UpstreamConn(Server* s, int i, event::TcpStreamPtr st)
 }
 
 inline void UpstreamConn::onData(std::string_view data) {
+  if (tunnel) {
+    (void)stream->write(std::string(data));
+    return;
+  }
   while (!data.empty()) {
     auto r = decoder->decode(data);
     if (r.status == http1::DecodeStatus::MessageComplete) {
       decoder->resume();
       data.remove_prefix(r.consumed);
       continue;
+    }
+    if (r.status == http1::DecodeStatus::Upgrade) {
+      tunnel = true;
+      data.remove_prefix(r.consumed);
+      if (!data.empty()) {
+        (void)stream->write(std::string(data));
+      }
+      return;
     }
     if (r.status == http1::DecodeStatus::Error) {
       stream->closeNow();
@@ -73,6 +86,11 @@ inline void UpstreamConn::onRequestComplete() {
   server->requests.push_back(head);
   server->bodySizes.push_back(body.size());
   if (head.path.rfind(server->silentPrefix, 0) == 0) {
+    return;
+  }
+  if (head.upgrade) {
+    (void)stream->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\n\r\n");
     return;
   }
   // Body: the request head as received upstream, then the body size.
