@@ -70,6 +70,10 @@ func (exitConf) Access(kong *pdk.PDK) {
 }
 
 func startTestServer(t *testing.T) (*Server, pb.PluginServerClient, *grpc.ClientConn) {
+	return startBenchServer(t)
+}
+
+func startBenchServer(t testing.TB) (*Server, pb.PluginServerClient, *grpc.ClientConn) {
 	t.Helper()
 	var plugins []*plugin
 	for _, r := range []struct {
@@ -286,9 +290,20 @@ func TestServer_endToEnd(t *testing.T) {
 		t.Fatalf("exit: %v", r)
 	}
 
-	// Clean close: half-close, the server finishes the stream with OK.
+	// Clean close while a handler waits for a fetch: the fetch fails, the call is answered, then
+	// the server finishes the stream with OK.
+	send(access(6, 3))
+	if r := <-replies; r.GetFetch() == nil {
+		t.Fatalf("want fetch, got %v", r)
+	}
 	if err := es.CloseSend(); err != nil {
 		t.Fatal(err)
+	}
+	if err := <-blocked; !strings.Contains(err.Error(), "closed the event stream") {
+		t.Errorf("fetch after half-close: %v", err)
+	}
+	if r := <-replies; r.GetResult() == nil || r.RequestId != 6 {
+		t.Errorf("pending call not answered: %v", r)
 	}
 	recvWG.Wait()
 

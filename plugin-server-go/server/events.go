@@ -17,6 +17,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
 	"runtime"
 	"sync"
@@ -55,9 +56,14 @@ func (c *call) Fetch(ctx context.Context, f *pb.Fetch) (*pb.FetchResult, error) 
 			// A stale answer to an earlier fetch: keep waiting.
 		case <-ctx.Done():
 			return nil, rt.ErrCancelled
+		case <-c.s.closing:
+			// The gateway half-closed the stream: no FetchResult can come any more.
+			return nil, errStreamClosed
 		}
 	}
 }
+
+var errStreamClosed = errors.New("gantry pdk: the gateway closed the event stream; fetch not possible")
 
 type stream struct {
 	srv *Server
@@ -73,6 +79,7 @@ type stream struct {
 	wake     chan struct{}
 	broken   bool
 	inflight sync.WaitGroup
+	closing  chan struct{} // closed when the gateway half-closed the stream
 }
 
 // outItem is a reply and the pooled work to recycle once it is sent.
@@ -84,7 +91,8 @@ type outItem struct {
 func (s *Server) serveEvents(gs grpc.BidiStreamingServer[pb.EventBatch, pb.ReplyBatch]) error {
 	ctx, cancel := context.WithCancel(gs.Context())
 	defer cancel()
-	st := &stream{srv: s, gs: gs, ctx: ctx, calls: map[callKey]*call{}, wake: make(chan struct{}, 1)}
+	st := &stream{srv: s, gs: gs, ctx: ctx, calls: map[callKey]*call{}, wake: make(chan struct{}, 1),
+		closing: make(chan struct{})}
 	writerDone := make(chan error, 1)
 	stopWriter := make(chan struct{})
 	go func() { writerDone <- st.writer(stopWriter) }()
@@ -110,6 +118,7 @@ func (s *Server) serveEvents(gs grpc.BidiStreamingServer[pb.EventBatch, pb.Reply
 		<-writerDone
 		return recvErr
 	}
+	close(st.closing)
 	st.inflight.Wait()
 	close(stopWriter)
 	return <-writerDone
