@@ -67,10 +67,18 @@ def route(name, paths=None, **fields):
     return r
 
 
+def listen_address():
+    """127.0.0.1:0: gantry binds an ephemeral port and logs it. GANTRY_TEST_FIXED_PORT=1 picks a
+    free port here instead (racy; only for a gantry build that rejects port 0)."""
+    if os.environ.get("GANTRY_TEST_FIXED_PORT") == "1":
+        return "127.0.0.1:%d" % dead_port()
+    return "127.0.0.1:0"
+
+
 def config(services=(), upstreams=(), gantry=None, limits=None):
     """A full config: format 3.0, one listener on 127.0.0.1:0, 1 worker, access log off."""
     g = {
-        "listen": ["127.0.0.1:0"],
+        "listen": [listen_address()],
         "workers": 1,
         "drain_timeout": 10000,
         "log": {"access_log": "off", "error_log": "stderr", "error_log_level": "info"},
@@ -123,10 +131,9 @@ class Gantry:
         threading.Thread(target=self._read_stderr, daemon=True).start()
         try:
             self.wait_for_log(LISTEN_RE, timeout=self.start_timeout)
-        except TimeoutError:
+        except TimeoutError as e:
             self.kill()
-            raise GantryError("gantry did not log a listening line in %.0fs; log:\n%s"
-                              % (self.start_timeout, self.log_text()))
+            raise GantryError("gantry did not start (%s); log:\n%s" % (e, self.log_text()))
         # All listening lines of one start come together; take every one logged so far.
         with self._lines_cond:
             for line in self.lines:
