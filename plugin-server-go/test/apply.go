@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gantry-gateway/gantry/plugin-server-go"
+	"github.com/gantry-gateway/gantry/plugin-server-go/client"
 	"github.com/gantry-gateway/gantry/plugin-server-go/entities"
 	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
 )
@@ -89,7 +90,10 @@ func (e *TestEnv) apply(muts []*pb.Mutation) {
 			} else {
 				e.Consumer = nil
 			}
-			e.Credential = op.Authenticate.Credential
+			e.Credential = nil
+			if cr := op.Authenticate.Credential; cr != nil {
+				e.Credential = &client.AuthenticatedCredential{Id: cr.Id, ConsumerId: cr.ConsumerId}
+			}
 		}
 	}
 }

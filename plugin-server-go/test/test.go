@@ -30,6 +30,7 @@ import (
 	"testing"
 
 	"github.com/gantry-gateway/gantry/plugin-server-go"
+	"github.com/gantry-gateway/gantry/plugin-server-go/client"
 	"github.com/gantry-gateway/gantry/plugin-server-go/entities"
 	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
 	"github.com/gantry-gateway/gantry/plugin-server-go/internal/rt"
@@ -141,7 +142,7 @@ type TestEnv struct {
 	Credentials []Credential
 	// Consumer and Credential authenticated by the plugin (Client.Authenticate).
 	Consumer   *entities.Consumer
-	Credential *pb.Credential
+	Credential *client.AuthenticatedCredential
 	// Logs holds the plugin's log lines, "<level>: <message>".
 	Logs []string
 	// Target / Upstream set by Service.SetTarget / SetUpstream.
@@ -247,7 +248,9 @@ func (e *TestEnv) snapshot(phase pb.Phase) *pb.PhaseCall {
 		c := e.Consumer
 		pc.Consumer = &pb.Consumer{Id: c.Id, Username: c.Username, CustomId: c.CustomId, Tags: c.Tags}
 	}
-	pc.Credential = e.Credential
+	if e.Credential != nil {
+		pc.Credential = &pb.Credential{Id: e.Credential.Id, ConsumerId: e.Credential.ConsumerId}
+	}
 	if phase == pb.Phase_PHASE_RESPONSE || phase == pb.Phase_PHASE_HEADER_FILTER || phase == pb.Phase_PHASE_LOG {
 		pc.Response = &pb.ResponseSnapshot{
 			Status: int32(e.ClientRes.Status), Headers: toHeaders(e.ClientRes.Headers),

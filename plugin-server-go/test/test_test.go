@@ -73,7 +73,7 @@ func TestFindCredential(t *testing.T) {
 	env, _ := test.New(t, test.Request{Method: "GET", Url: "http://example.com/", Headers: map[string][]string{"apikey": {"k"}}})
 	env.Credentials = []test.Credential{{Kind: "keyauth_credentials", Field: "key", Value: "k", Id: "cr", Consumer: entities.Consumer{Id: "c", Username: "u"}}}
 	env.DoAccess(auth{})
-	if env.Consumer == nil || env.Consumer.Username != "u" || env.Credential.GetId() != "cr" {
+	if env.Consumer == nil || env.Consumer.Username != "u" || env.Credential == nil || env.Credential.Id != "cr" {
 		t.Errorf("%+v", env.Consumer)
 	}
 }
