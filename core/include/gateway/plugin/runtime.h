@@ -121,9 +121,9 @@ struct PluginManagerOptions {
   // Largest body a plugin may set (request, response or exit body).
   size_t maxMutationBodyBytes{8 * 1024 * 1024};
   // Starts managed servers; defaults to event::spawnProcess (tests inject a fake).
-  std::function<StatusOr<event::ProcessPtr>(event::Dispatcher&, const event::ProcessOptions&,
-                                            event::ProcessCallbacks&)>
-      spawn;
+  using SpawnFn = std::function<StatusOr<event::ProcessPtr>(
+      event::Dispatcher&, const event::ProcessOptions&, event::ProcessCallbacks&)>;
+  SpawnFn spawn;
 };
 
 // The plugin runtime of the whole process: supervises the plugin servers (start or connect,

@@ -1,0 +1,118 @@
+#pragma once
+
+// One worker's connection to one plugin server: the Events stream, the send queue that batches
+// events, and the table of phase calls waiting for replies. Worker thread only.
+//
+// Batching (plugin-rtt-costs.md): events are written into reused EventBatch messages (at most
+// kMaxEventsPerBatch each). One write is in flight at a time; a flush runs at the end of the
+// loop iteration in which the first event was queued (so events produced in the same iteration
+// share a message, and with one request in flight nothing waits for anything but the loop) and
+// again as soon as the write in flight completes, packing everything that queued meanwhile.
+// Messages are never freed: written batches are Clear()ed and reused, which keeps their
+// sub-objects allocated.
+//
+// Readiness: while the server is not ready (starting, restarting, reconfiguring) events stay
+// queued; each call's timer then covers the server's start_timeout too. When the stream breaks,
+// calls already written fail as Unavailable; queued ones wait for the next generation.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "gateway/event/dispatcher.h"
+#include "plugin/event_stream.h"
+#include "plugin/server_shared.h"
+
+namespace gateway::plugin {
+
+enum class CallFailure {
+  Timeout,      // The deadline passed after the call was sent (504 fail-closed).
+  Unavailable,  // Never sent in time, or the stream broke while it was in flight (500).
+};
+
+// Receives the outcome of one phase call. Called on the worker thread.
+class CallHandler {
+public:
+  virtual ~CallHandler() = default;
+  // A reply for this call: a Fetch (the call goes on) or the PhaseResult (the call is over
+  // and forgotten before this runs). `reply` is valid only during the call.
+  virtual void onReply(v1::Reply& reply) = 0;
+  // The call is over without a result (it was forgotten before this runs).
+  virtual void onCallFailed(CallFailure failure) = 0;
+};
+
+class ServerLink : public EventStreamCallbacks {
+public:
+  static constexpr int kMaxEventsPerBatch = 128;
+
+  // `shared` outlives the link (owned by the manager); `onBroken(generation)` is called when a
+  // stream of that generation broke (the worker forwards it to the supervisor).
+  ServerLink(event::Dispatcher& dispatcher, ServerShared& shared,
+             std::function<void(uint64_t)> onBroken);
+  ~ServerLink() override;
+
+  // The next event to fill, in the batch being collected; a flush is scheduled. Valid until
+  // control returns to the loop. Cleared (reused message).
+  v1::Event& nextEvent();
+  // Registers the phase call whose event was just filled: replies for (requestId, seq) go to
+  // `handler` (borrowed until the call is over or cancelCall()). `timeout` is the phase
+  // deadline; the server's start_timeout is added while the server is not ready.
+  void startCall(uint64_t requestId, uint32_t seq, std::chrono::milliseconds timeout,
+                 CallHandler& handler);
+  // Forgets a call (no callback follows) and tells the server with a Cancel event.
+  void cancelCall(uint64_t requestId, uint32_t seq);
+  // The supervisor published a new generation: (re)open the stream if needed.
+  void onServerChanged();
+  // Clean close: half-close the stream once the queue is empty.
+  void close();
+  size_t callsInFlightForTest() const { return calls_.size(); }
+
+  // EventStreamCallbacks
+  void onStreamReady() override;
+  void onWriteDone(bool ok) override;
+  void onReplies(v1::ReplyBatch& batch) override;
+  void onStreamClosed(const Status& status) override;
+
+private:
+  struct CallKey {
+    uint64_t requestId;
+    uint32_t seq;
+    bool operator==(const CallKey&) const = default;
+  };
+  struct CallKeyHash {
+    size_t operator()(const CallKey& k) const { return k.requestId * 31 + k.seq; }
+  };
+  struct Call {
+    CallHandler* handler{nullptr};
+    event::TimerPtr timer;
+    bool written{false};
+  };
+
+  void scheduleFlush();
+  void flush();
+  void ensureStream();
+  void onCallTimeout(CallKey key);
+  void takeCall(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it);
+
+  enum class StreamState { Idle, Opening, Open };
+
+  event::Dispatcher& dispatcher_;
+  ServerShared& shared_;
+  std::function<void(uint64_t)> onBroken_;
+  EventStreamPtr stream_;
+  StreamState streamState_{StreamState::Idle};
+  uint64_t generation_{0};      // Generation of stream_.
+  uint64_t brokenGeneration_{0};// Generation whose stream broke: wait for a newer one.
+  bool flushScheduled_{false};
+  bool closing_{false};
+  std::unique_ptr<v1::EventBatch> writing_;               // In flight.
+  std::deque<std::unique_ptr<v1::EventBatch>> pending_;   // Collected, not yet written.
+  std::vector<std::unique_ptr<v1::EventBatch>> free_;     // Cleared, for reuse.
+  std::unordered_map<CallKey, Call, CallKeyHash> calls_;
+  std::shared_ptr<bool> alive_;  // For scheduled flushes and deferred stream destruction.
+};
+
+} // namespace gateway::plugin
