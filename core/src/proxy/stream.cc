@@ -102,7 +102,7 @@ void Stream::onRequestBody(std::string_view data) {
     return;
   }
   if (canForwardBody() && body_.pending.empty()) {
-    upstream_->sendBody(data);
+    sendBodyUpstream(data);
     if (upstream_ && upstream_->writeBufferFull()) {
       owner_.onStreamReadInterestChanged();
     }

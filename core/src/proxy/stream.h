@@ -128,6 +128,10 @@ private:
     bool discard{false};        // A plugin replaced the body: drop the client's bytes.
     bool continueSent{false};   // "100 Continue" was sent to the client.
     bool inMemory{false};       // The upstream body is a string we hold (replayable on retry).
+    // Body bytes written on a pooled connection, kept (up to kReplayLimit) until the response
+    // starts, so a stale keep-alive connection can be retried transparently.
+    std::string replay;
+    bool replayOverflow{false};
   };
   // Upstream -> downstream: the response.
   struct ResponseState {
@@ -168,6 +172,7 @@ private:
   void writeLocalReply();
   void sendContinueIfNeeded();
   void forwardPendingBody();
+  void sendBodyUpstream(std::string_view data);
   void finish(bool closeConnection);
   void writeAccessLog();
   void resetUpstream();

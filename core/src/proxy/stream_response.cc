@@ -20,6 +20,8 @@ void Stream::onUpstreamResponseHead(http::ResponseHead&& head) {
     return;
   }
   state_.upstreamLatencyMs = msSince(sentMono_);
+  body_.replay.clear();
+  body_.replayOverflow = true;  // The response started: no more transparent retry.
   state_.serviceStatus = head.status;
   state_.hasResponse = true;
   response_.upstreamFraming = head.framing;

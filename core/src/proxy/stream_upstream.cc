@@ -191,12 +191,27 @@ void Stream::forwardPendingBody() {
     return;
   }
   if (!body_.pending.empty()) {
-    up->sendBody(body_.pending);
-    body_.pending.clear();
+    std::string bytes;
+    bytes.swap(body_.pending);
+    sendBodyUpstream(bytes);
   }
   if (upstream_.get() == up && body_.complete) {
     up->endBody();
   }
+}
+
+void Stream::sendBodyUpstream(std::string_view data) {
+  constexpr size_t kReplayLimit = 64 * 1024;
+  if (upstream_->reusedConnection() && !body_.replayOverflow) {
+    if (body_.replay.size() + data.size() <= kReplayLimit) {
+      body_.replay.append(data);
+    } else {
+      body_.replayOverflow = true;
+      body_.replay.clear();
+      body_.replay.shrink_to_fit();
+    }
+  }
+  upstream_->sendBody(data);
 }
 
 void Stream::sendContinueIfNeeded() {
@@ -249,11 +264,16 @@ void Stream::onUpstreamFailure(const UpstreamFailure& f) {
     return;
   }
   reportHealth(false, &f);
-  const bool replayable = f.bodyBytesSent == 0 || body_.inMemory;
+  const bool replayable =
+      f.bodyBytesSent == 0 || body_.inMemory || (f.reusedConnection && !body_.replayOverflow);
   if (f.reusedConnection && !f.responseStarted && replayable && !retriedTransparently_ &&
       !f.isTimeout()) {
-    // A pooled connection the upstream had closed: try once more on a fresh one, same target.
+    // A pooled connection the upstream had closed: try once more on a fresh one, same target,
+    // replaying the body bytes already written.
     retriedTransparently_ = true;
+    body_.replay.append(body_.pending);
+    body_.pending.swap(body_.replay);
+    body_.replay.clear();
     pinnedTarget_ = upstream_->target();
     connectUpstream(true);
     return;

@@ -245,7 +245,7 @@ void UpstreamRequest::onUpstreamWriteDrained() {
 
 void UpstreamRequest::onInformational(http::ResponseHead&&) {
   // The gateway answers 100-continue to the client itself and strips Expect upstream, so interim
-  // responses are dropped (documented in docs/ARCHITECTURE.md, proxy section).
+  // responses are dropped (policy written at the top of stream.cc).
   responseStarted_ = true;
 }
 

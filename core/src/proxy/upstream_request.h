@@ -93,6 +93,8 @@ public:
 
   const upstream::Endpoint& target() const { return target_; }
   uint64_t bodyBytesSent() const { return bodyBytesSent_; }
+  // True when the connection came from the keep-alive pool (known once onUpstreamReady ran).
+  bool reusedConnection() const { return reused_; }
   bool requestComplete() const { return requestComplete_; }
 
   // UpstreamConnectionUser

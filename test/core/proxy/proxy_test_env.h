@@ -28,6 +28,7 @@ struct UpstreamConn : event::StreamCallbacks, http1::RequestDecoderCallbacks {
   std::string body;
   bool closed{false};
   bool tunnel{false};  // After a 101: echo every byte back.
+  int served{0};       // Requests seen on this connection.
   UpstreamConn(Server* s, int i, event::TcpStreamPtr st);
   void onData(std::string_view data) override;
   void onEof() override {}
@@ -83,6 +84,13 @@ inline void UpstreamConn::onData(std::string_view data) {
 }
 
 inline void UpstreamConn::onRequestComplete() {
+  ++served;
+  // "/stale": the second request on a connection finds it closed (a keep-alive race).
+  if (head.path.rfind("/api/stale", 0) == 0 && served == 2) {
+    stream->closeNow();
+    closed = true;
+    return;
+  }
   server->requests.push_back(head);
   server->bodySizes.push_back(body.size());
   if (head.path.rfind(server->silentPrefix, 0) == 0) {

@@ -291,3 +291,17 @@ TEST_CASE("PluginSeam.responsePhaseBuffersAndReplacesBody") {
   CHECK(c->responses[0].head.headers.get("Content-Length") == "8");
   CHECK(env.upstream.bodySizes.back() == 4);
 }
+
+TEST_CASE("ProxyWorker.stalePooledConnectionRetriedTransparently") {
+  Env env;
+  env.config->services[0].retries = 0;  // The transparent retry does not count as a retry.
+  env.start();
+  auto c = env.connect();
+  c->send("GET /api/stale HTTP/1.1\r\nHost: a\r\n\r\n");
+  REQUIRE(env.run([&] { return c->completed() == 1; }));
+  c->send("POST /api/stale HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi", "POST");
+  REQUIRE(env.run([&] { return c->completed() == 2; }));
+  CHECK(c->responses[1].head.status == 200);
+  CHECK(contains(c->responses[1].body, "body-size: 2\n"));
+  CHECK(env.upstream.conns.size() == 2);
+}
