@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <regex>
 
 namespace gateway::config::detail {
@@ -201,7 +203,12 @@ std::optional<nlohmann::json> readJson(const YAML::Node& node, const std::string
         errors.add(node.Mark(), path, "infinity and NaN are not allowed");
         return std::nullopt;
       }
-      return nlohmann::json(std::stod(s));
+      double d = std::strtod(s.c_str(), nullptr);
+      if (!std::isfinite(d)) {
+        errors.add(node.Mark(), path, "number out of range");
+        return std::nullopt;
+      }
+      return nlohmann::json(d);
     }
     case ScalarKind::String: return nlohmann::json(node.Scalar());
   }

@@ -318,6 +318,22 @@ TEST_CASE("broken YAML is an error with its line and column") {
   CHECK_THAT(r.errors[0].message, Catch::StartsWith("line 3, column "));
 }
 
+TEST_CASE("broken JSON is an error too") {
+  LoadResult r = loadString(R"({"_format_version": "3.0", "services": [{"host": "a.com",}])", "bad.json");
+  CHECK_FALSE(r.config);
+  REQUIRE(r.errors.size() == 1);
+  CHECK_THAT(r.errors[0].message, Catch::StartsWith("line 1, column "));
+}
+
+TEST_CASE("numbers that do not fit are errors, not exceptions") {
+  CHECK(errorOf("_format_version: \"3.0\"\nplugins: [{name: p, config: {a: 1e999}}]\n") ==
+        "plugins[0].config.a: number out of range");
+  CHECK(errorOf("_format_version: \"3.0\"\nplugins: [{name: p, config: {a: 99999999999999999999}}]\n") ==
+        "plugins[0].config.a: integer out of range");
+  CHECK(errorOf("_format_version: \"3.0\"\nservices: [{host: a.com, port: 99999999999999999999}]\n") ==
+        "services[0].port: value should be between 1 and 65535");
+}
+
 TEST_CASE("an empty file, a non-object file and a missing file are errors") {
   CHECK(errorOf("") == "the file is empty (expected at least _format_version: \"3.0\")");
   CHECK(errorOf("# only a comment\n") == "the file is empty (expected at least _format_version: \"3.0\")");
