@@ -1,6 +1,8 @@
 """Basic proxying: forwarded headers, X-Forwarded-*, Via, Host rules, strip_path, query, 404."""
 
-from gantry_harness import config, header, request, route, service
+import threading
+
+from gantry_harness import Conn, config, header, request, route, service
 
 
 def start(gantry, upstream, **route_fields):
@@ -123,3 +125,45 @@ def test_methods_and_hosts_restrict_routes(gantry, upstream):
     assert request(gw.port, "GET", "/m", host="api.example").status == 200
     assert request(gw.port, "POST", "/m", host="api.example", body=b"x").status == 404
     assert request(gw.port, "GET", "/m", host="other.example").status == 404
+
+
+def test_head_request(gantry, upstream):
+    gw = start(gantry, upstream)
+    with Conn(gw.port) as c:
+        r = c.request("HEAD", "/api/head")
+        assert r.status == 200, r
+        assert r.body == b""
+        assert int(r.header("content-length")) > 0  # the length a GET would have
+        assert c.request("GET", "/api/after").json()["path"] == "/after"
+
+
+def test_http10_client(gantry, upstream):
+    gw = start(gantry, upstream)
+    with Conn(gw.port) as c:
+        c.send(b"GET /api/old HTTP/1.0\r\nHost: x\r\n\r\n")
+        r = c.read_response()
+        assert r.status == 200, r
+        assert r.json()["path"] == "/old"
+        assert c.is_closed_by_peer(timeout=3)
+
+
+def test_two_workers_concurrent_clients(gantry, upstream):
+    cfg = config(services=[service("echo", url="http://127.0.0.1:%d" % upstream.port,
+                                   routes=[route("r", paths=["/api"])])],
+                 gantry={"workers": 2})
+    gw = gantry(cfg)
+    assert len({port for _, port in gw.addresses}) == 1, gw.addresses
+    results = []
+
+    def client(n):
+        with Conn(gw.port) as c:
+            for i in range(20):
+                r = c.request("GET", "/api/w%d/%d" % (n, i))
+                results.append(r.status == 200 and r.json()["path"] == "/w%d/%d" % (n, i))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(results) == 160 and all(results)

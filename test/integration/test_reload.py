@@ -1,10 +1,11 @@
 """SIGHUP reload under traffic: no request fails, the new route works afterwards; a reload with
 an invalid file keeps the running config."""
 
+import subprocess
 import threading
 import time
 
-from gantry_harness import Conn, config, request, route, service
+from gantry_harness import Conn, config, gantry_bin, request, route, service
 
 
 def cfg_for(upstream, extra_route=False):
@@ -131,3 +132,20 @@ def test_invalid_reload_keeps_old_config(gantry, upstream):
     time.sleep(0.3)
     gw.assert_running()
     assert request(gw.port, "GET", "/old/x").status == 200
+
+
+def test_reload_command_and_pid_file(gantry, upstream):
+    gw = gantry(cfg_for(upstream))
+    assert int(gw.pid_path.read_text().split()[0]) == gw.pid
+    gw.write_config(cfg_for(upstream, extra_route=True))
+    p = subprocess.run([gantry_bin(), "reload", "-p", str(gw.pid_path)], capture_output=True,
+                       text=True, timeout=10)
+    assert p.returncode == 0, p.stdout + p.stderr
+    wait_status(gw.port, "/new/x", 200)
+    gw.stop()
+    assert not gw.pid_path.exists(), "pid file left behind after a clean exit"
+    # Reload against a pid file whose process is gone fails.
+    gw.pid_path.write_text("%d\n" % gw.pid)
+    p = subprocess.run([gantry_bin(), "reload", "-p", str(gw.pid_path)], capture_output=True,
+                       text=True, timeout=10)
+    assert p.returncode != 0
