@@ -23,14 +23,14 @@ std::optional<ListenAddress> readListen(Builder& b, const YAML::Node& node, cons
       ok = false;
     }
     if (!m.has("port")) { m.missing("port"); ok = false; }
-    else if (!m.integer("port", a.port, 1, 65535)) ok = false;
+    else if (!m.integer("port", a.port, 0, 65535)) ok = false;
     m.finish();
     return ok ? std::optional(a) : std::nullopt;
   }
   auto text = readString(node, path, b.errors);
   if (!text) return std::nullopt;
   std::string err;
-  HostPort hp = parseHostPort(*text, err);
+  HostPort hp = parseHostPort(*text, err, /*allowPortZero=*/true);
   if (err.empty() && !hp.port) err = "missing port";
   if (err.empty()) err = checkHost(hp.host);
   if (!err.empty()) {

@@ -68,10 +68,10 @@ std::vector<std::string> splitLabels(const std::string& host) {
   return labels;
 }
 
-bool parsePort(std::string_view s, uint16_t& out) {
+bool parsePort(std::string_view s, uint16_t& out, bool allowZero) {
   unsigned v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < 1 || v > 65535) return false;
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v < (allowZero ? 0u : 1u) || v > 65535) return false;
   out = static_cast<uint16_t>(v);
   return true;
 }
@@ -168,7 +168,7 @@ std::string migrateLegacyPath(const std::string& path) {
   return "~" + path;
 }
 
-HostPort parseHostPort(const std::string& text, std::string& error) {
+HostPort parseHostPort(const std::string& text, std::string& error, bool allowPortZero) {
   HostPort out;
   std::string portText;
   bool hasPort = false;
@@ -200,7 +200,10 @@ HostPort parseHostPort(const std::string& text, std::string& error) {
   if (out.host.empty()) { error = "missing host"; return out; }
   if (hasPort) {
     uint16_t port = 0;
-    if (!parsePort(portText, port)) { error = "invalid port '" + portText + "' (expected 1-65535)"; return out; }
+    if (!parsePort(portText, port, allowPortZero)) {
+      error = "invalid port '" + portText + "' (expected " + (allowPortZero ? "0" : "1") + "-65535)";
+      return out;
+    }
     out.port = port;
   }
   return out;

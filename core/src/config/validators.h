@@ -36,6 +36,7 @@ struct HostPort {
   std::optional<uint16_t> port; // Absent when the text had none.
 };
 // "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address. Sets `error` when invalid.
-HostPort parseHostPort(const std::string& text, std::string& error);
+// `allowPortZero` accepts port 0 (listen addresses: the kernel picks a free port).
+HostPort parseHostPort(const std::string& text, std::string& error, bool allowPortZero = false);
 
 } // namespace gateway::config::detail

@@ -283,3 +283,21 @@ plugin_servers:
 
 } // namespace
 } // namespace gateway::config::test
+
+TEST_CASE("listen addresses accept port 0 (kernel-chosen), targets do not") {
+  auto cfg = gateway::config::test::mustLoad(R"(
+_format_version: "3.0"
+gantry:
+  listen: ["127.0.0.1:0", {host: 127.0.0.1, port: 0}]
+)");
+  REQUIRE(cfg->gateway.listen.size() == 2);
+  CHECK(cfg->gateway.listen[0].port == 0);
+  CHECK(cfg->gateway.listen[1].port == 0);
+  auto errors = gateway::config::test::errorsOf(R"(
+_format_version: "3.0"
+upstreams:
+- name: u
+  targets: [{target: "127.0.0.1:0"}]
+)");
+  CHECK(errors.size() == 1);
+}
