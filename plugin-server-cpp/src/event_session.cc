@@ -183,6 +183,11 @@ void EventSession::finishCall(const std::shared_ptr<Call>& call, PhaseOutput out
   }
 }
 
+size_t EventSession::runningCallsForTest() {
+  std::lock_guard lock(mutex_);
+  return calls_.size();
+}
+
 bool EventSession::queueReply(pb::Reply reply) { return queue_.push(std::move(reply)); }
 
 void EventSession::endOfInput(bool broken) {

@@ -53,6 +53,9 @@ public:
   // is broken (later batches are dropped).
   void runWriter(const std::function<bool(pb::ReplyBatch&)>& write);
 
+  // Calls accepted whose reply is not queued yet (for tests).
+  size_t runningCallsForTest();
+
   // Largest number of replies packed into one write (for tests).
   static constexpr size_t kMaxRepliesPerBatch = 512;
 

@@ -124,27 +124,26 @@ Harness& Harness::add(std::string_view pluginName, const nlohmann::json& config)
 
 Harness& Harness::add(const PluginDescriptor& plugin, const nlohmann::json& config) {
   std::string error;
-  if (!plugin.instantiate(config.dump(), error)) {
+  std::shared_ptr<Plugin> instance = plugin.instantiate(config.dump(), error);
+  if (!instance) {
     throw std::invalid_argument(plugin.name + ": " + error);
   }
-  plugins_.push_back({plugins_.size() + 1, plugin, config.dump()});
+  plugins_.push_back({plugins_.size() + 1, plugin, std::move(instance)});
   return *this;
 }
 
 Result Harness::doHttp(const Request& request) {
   // Instances, in gantry's order: priority descending, ties by name descending.
   std::vector<PluginDescriptor> descriptors;
-  std::vector<detail::InstanceSpec> specs;
-  for (const Entry& e : plugins_) {
-    descriptors.push_back(e.descriptor);
-  }
-  detail::InstanceTable table(descriptors);
   std::vector<const Entry*> order;
   for (const Entry& e : plugins_) {
-    specs.push_back({e.id, e.descriptor.name, e.configJson});
+    descriptors.push_back(e.descriptor);
     order.push_back(&e);
   }
-  table.configure(specs, {});
+  detail::InstanceTable table(descriptors);
+  for (size_t i = 0; i < plugins_.size(); ++i) {
+    table.put(plugins_[i].id, i, plugins_[i].plugin);
+  }
   std::stable_sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
     if (a->descriptor.priority != b->descriptor.priority) {
       return a->descriptor.priority > b->descriptor.priority;

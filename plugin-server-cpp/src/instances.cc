@@ -63,6 +63,15 @@ std::shared_ptr<Instance> InstanceTable::find(uint64_t id) const {
   return it == instances_.end() ? nullptr : it->second;
 }
 
+void InstanceTable::put(uint64_t id, size_t pluginIndex, std::shared_ptr<Plugin> plugin) {
+  auto instance = std::make_shared<Instance>();
+  instance->id = id;
+  instance->descriptor = &plugins_.at(pluginIndex);
+  instance->plugin = std::move(plugin);
+  std::unique_lock lock(mutex_);
+  instances_[id] = std::move(instance);
+}
+
 size_t InstanceTable::size() const {
   std::shared_lock lock(mutex_);
   return instances_.size();

@@ -21,7 +21,7 @@ struct Instance {
   uint64_t id = 0;
   const PluginDescriptor* descriptor = nullptr;  // Owned by the InstanceTable's plugin list.
   std::string configJson;
-  std::unique_ptr<Plugin> plugin;
+  std::shared_ptr<Plugin> plugin;  // Shared with the test harness, which keeps instances.
 };
 
 struct InstanceSpec {
@@ -47,6 +47,8 @@ public:
   std::vector<InstanceOutcome> configure(const std::vector<InstanceSpec>& specs,
                                          const std::vector<uint64_t>& closeIds);
   std::shared_ptr<Instance> find(uint64_t id) const;
+  // Adds an already created instance of plugins()[index] (the test harness).
+  void put(uint64_t id, size_t pluginIndex, std::shared_ptr<Plugin> plugin);
   size_t size() const;
 
 private:

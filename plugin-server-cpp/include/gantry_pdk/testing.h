@@ -107,7 +107,7 @@ private:
   struct Entry {
     uint64_t id;
     PluginDescriptor descriptor;
-    std::string configJson;
+    std::shared_ptr<Plugin> plugin;  // Lives as long as the harness (state across requests).
   };
   std::vector<Entry> plugins_;
 };
