@@ -354,7 +354,9 @@ void ConnectionManager::updateReading() {
   } else if (!stream_) {
     want = !upgradeRequested_;
   } else if (messageDone_) {
-    want = false;
+    // The request is read; keep reading (no read stop/start syscalls per request) and hold
+    // pipelined bytes, up to one buffer's worth.
+    want = !upgradeRequested_ && input().size() < context_.settings().limits.bufferBytes;
   } else {
     want = stream_->wantsRequestData();
   }

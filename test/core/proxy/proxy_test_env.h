@@ -141,6 +141,7 @@ struct Client : event::StreamCallbacks, http1::ResponseDecoderCallbacks {
   bool eof{false};
   bool closed{false};
   std::string raw;
+  std::function<void()> onCompleteHook;  // Runs after each complete response (benchmarks).
 
   void send(std::string bytes, std::string method = "GET") {
     methods.push_back(method);
@@ -157,6 +158,9 @@ struct Client : event::StreamCallbacks, http1::ResponseDecoderCallbacks {
         data.remove_prefix(r.consumed);
         decoder->resume();
         ++next;
+        if (onCompleteHook) {
+          onCompleteHook();
+        }
         if (next < methods.size()) {
           decoder->expectResponseTo(methods[next]);
         }

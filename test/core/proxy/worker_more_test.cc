@@ -305,3 +305,34 @@ TEST_CASE("ProxyWorker.stalePooledConnectionRetriedTransparently") {
   CHECK(contains(c->responses[1].body, "body-size: 2\n"));
   CHECK(env.upstream.conns.size() == 2);
 }
+
+// Not run by default (`proxy_worker_test "[.bench]"`): client, gateway and upstream share one
+// loop, so this measures the whole per-request CPU cost of the three, not the gateway alone.
+TEST_CASE("ProxyWorker.benchSequentialKeepAlive", "[.bench]") {
+  Env env;
+  env.config->gateway.log.accessLog = "off";
+  env.start();
+  auto c = env.connect();
+  const int n = 20000;
+  auto t0 = std::chrono::steady_clock::now();
+  int sent = 0;
+  std::function<void()> sendNext = [&] {
+    c->methods.push_back("GET");
+    if (c->methods.size() == 1) {
+      c->decoder->expectResponseTo("GET");
+    }
+    (void)c->stream->write("GET /api/bench HTTP/1.1\r\nHost: a\r\nUser-Agent: bench\r\n\r\n");
+    ++sent;
+  };
+  c->onCompleteHook = [&] {
+    if (sent < n) {
+      sendNext();
+    }
+  };
+  sendNext();
+  REQUIRE(env.run([&] { return c->completed() == static_cast<size_t>(n); },
+      std::chrono::milliseconds(60000)));
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  WARN("sequential keep-alive: " << n / secs << " req/s (client+gateway+upstream on one core)");
+  CHECK(env.upstream.conns.size() == 1);
+}
