@@ -18,6 +18,8 @@ Request headers steer the behaviour (they pass through the gateway unchanged):
                               X-Echo-Chunked is set, Content-Length otherwise)
     X-Echo-Close: 1           answer with Connection: close, then close
     X-Echo-Header-<Name>: V   add response header <Name>: V
+    X-Echo-Garbage: 1         answer with bytes that are not HTTP, then close
+    X-Echo-Truncate: N        announce Content-Length N*2, send N bytes of body, then close
 
 Expect: 100-continue is answered with an interim 100 before the body is read. A request with
 `Connection: upgrade` + `Upgrade: X` is answered with 101, then the upstream writes
@@ -292,6 +294,15 @@ class EchoUpstream:
 
         with self.cond:
             self.requests_handled += 1
+
+        if header(headers, "x-echo-garbage"):
+            sock.sendall(b"THIS IS NOT HTTP\r\n\r\n")
+            return False
+        truncate = header(headers, "x-echo-truncate")
+        if truncate:
+            n = int(truncate)
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (2 * n, b"t" * n))
+            return False
 
         status = int(header(headers, "x-echo-status", "200"))
         close = (header(headers, "x-echo-close") is not None or "close" in connection_tokens
