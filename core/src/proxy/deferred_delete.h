@@ -21,7 +21,10 @@ using DeletablePtr = std::unique_ptr<Deletable>;
 class DeferredDeleter {
 public:
   explicit DeferredDeleter(event::Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
-  ~DeferredDeleter() { clear(); }
+  ~DeferredDeleter() {
+    *alive_ = false;  // A callback still scheduled on the loop becomes a no-op.
+    clear();
+  }
 
   // Takes ownership; `object` is destroyed at the end of the loop iteration.
   void deferDelete(DeletablePtr object) {
@@ -29,9 +32,14 @@ public:
       return;
     }
     pending_.push_back(std::move(object));
-    if (!scheduled_) {
+    if (!scheduled_ && !clearing_) {
       scheduled_ = true;
-      dispatcher_.scheduleEndOfIteration([this] {
+      std::weak_ptr<bool> alive = alive_;
+      dispatcher_.scheduleEndOfIteration([this, alive] {
+        auto token = alive.lock();
+        if (!token || !*token) {
+          return;
+        }
         scheduled_ = false;
         clear();
       });
@@ -41,17 +49,21 @@ public:
   // Destroys everything pending now (also used by the worker's destructor).
   void clear() {
     // Destructors may defer more objects: loop until nothing is left.
+    clearing_ = true;
     while (!pending_.empty()) {
       std::vector<DeletablePtr> batch;
       batch.swap(pending_);
       batch.clear();
     }
+    clearing_ = false;
   }
 
 private:
   event::Dispatcher& dispatcher_;
   std::vector<DeletablePtr> pending_;
   bool scheduled_{false};
+  bool clearing_{false};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 } // namespace gateway::proxy

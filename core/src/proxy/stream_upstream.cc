@@ -156,7 +156,9 @@ void Stream::connectUpstream(bool freshConnection) {
 }
 
 void Stream::resetUpstream() {
+  upstreamReady_ = false;
   if (upstream_) {
+    upstream_->cancel();
     context_.deleter.deferDelete(std::move(upstream_));
   }
 }

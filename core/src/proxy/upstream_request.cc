@@ -9,12 +9,17 @@ UpstreamRequest::UpstreamRequest(WorkerContext& context, UpstreamRequestCallback
                                  upstream::Endpoint target, UpstreamTimeouts timeouts)
     : context_(context), callbacks_(callbacks), target_(std::move(target)), timeouts_(timeouts) {}
 
-UpstreamRequest::~UpstreamRequest() {
-  // Destroyed mid-exchange (client gone, stream reset): the connection's state is unknown.
+UpstreamRequest::~UpstreamRequest() { cancel(); }
+
+void UpstreamRequest::cancel() {
+  done_ = true;
+  connect_.reset();
   if (connection_ && tunnel_) {
+    connection_->setUser(nullptr);
     connection_->timer().disable();
     context_.pool.closeGracefully(std::move(connection_));  // Flush what the client sent last.
   } else if (connection_) {
+    // Mid-exchange: the connection's state is unknown, never reuse it.
     connection_->markNotReusable();
     dropConnection();
   }

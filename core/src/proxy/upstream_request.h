@@ -80,6 +80,9 @@ public:
   // says how sendBody() frames data.
   void start(std::string&& head, std::string_view method, headers::BodyFraming bodyFraming,
              bool freshConnection);
+  // Stops the exchange for good: no callback runs afterwards. The connection is closed (or, for a
+  // tunnel, closed after its queued bytes). Called before the owner drops this object.
+  void cancel();
   // Request body bytes (call only after onUpstreamReady). Never blocks; watch writeBufferFull().
   void sendBody(std::string_view data);
   // The request body is complete (writes the last chunk when chunked).
