@@ -67,7 +67,8 @@ void CallState::record(MutationOp op) {
             input_.credential = m.credential;
           }
         } else if constexpr (std::is_same_v<T, mutation::Exit>) {
-          exited_ = true;
+          // Exit is not allowed in the log phase (gantry rejects it); it stops nothing there.
+          exited_ = input_.phase != Phase::Log;
         }
       },
       op);
