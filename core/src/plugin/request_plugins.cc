@@ -1,5 +1,6 @@
 #include "plugin/request_plugins.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "plugin/fetch_responder.h"
@@ -327,6 +328,22 @@ void RequestPluginsImpl::onCallFailed(CallFailure failure) {
     bump(worker_.servers[server]->counters.failures);
   }
   const std::string what = timeout ? "timed out" : "plugin server unavailable";
+  if (timeout && !allFailOpen(current_) &&
+      std::any_of(current_.begin(), current_.end(), [](auto* i) { return i->failOpen; })) {
+    // A mixed segment timed out: skip its fail-open plugins and run the fail-closed ones again
+    // on their own (their results never arrived, so nothing of them was applied; a plugin with
+    // side effects may see the request twice).
+    InstanceList skipped, rest;
+    for (const auto* i : current_) {
+      (i->failOpen ? skipped : rest).push_back(i);
+    }
+    worker_.log("warn", "plugins " + pluginNames(current_) + " timed out in " +
+                            phaseName(phase_) + "; skipping fail-open " + pluginNames(skipped) +
+                            " and retrying " + pluginNames(rest));
+    current_ = std::move(rest);
+    sendSegment();
+    return;
+  }
   if (allFailOpen(current_)) {
     worker_.log("warn", "plugins " + pluginNames(current_) + " " + what + " in " +
                             phaseName(phase_) + " (fail-open, skipped)");

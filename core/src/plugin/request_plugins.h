@@ -14,8 +14,9 @@
 // Failure policy (per plugin entity, fail closed unless fail_open): a handler error fails the
 // request with 500 unless that plugin is fail-open (then it is skipped and the rest of the
 // segment runs); a timeout (504) or an unavailable server (500) fails the request unless every
-// plugin of the segment is fail-open (then the segment is skipped). Never silently: each skip is
-// counted and logged at warn.
+// plugin of the segment is fail-open (then the segment is skipped). A timed-out segment mixing
+// both kinds is sent again without its fail-open plugins. Never silently: each skip is counted
+// and logged at warn.
 
 #include <memory>
 #include <optional>
