@@ -25,7 +25,9 @@ struct UpstreamConn : event::StreamCallbacks, http1::RequestDecoderCallbacks {
   event::TcpStreamPtr stream;
   http1::RequestDecoderPtr decoder;
   http::RequestHead head;
-  std::string body;
+  std::string body;         // Kept only up to 1 MiB; bodySize counts everything.
+  uint64_t bodySize{0};
+  uint64_t downloadLeft{0}; // "/download/<n>": bytes still to send, paced by onWriteDrained.
   bool closed{false};
   bool tunnel{false};  // After a 101: echo every byte back.
   int served{0};       // Requests seen on this connection.
@@ -33,9 +35,25 @@ struct UpstreamConn : event::StreamCallbacks, http1::RequestDecoderCallbacks {
   void onData(std::string_view data) override;
   void onEof() override {}
   void onClose(const Status&) override { closed = true; }
-  void onWriteDrained() override {}
-  void onRequestHead(http::RequestHead&& h) override { head = std::move(h); body.clear(); }
-  void onRequestBody(std::string_view d) override { body.append(d); }
+  void onWriteDrained() override { pump(); }
+  void pump() {
+    while (downloadLeft > 0 && !stream->writeBufferFull()) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(downloadLeft, 64 * 1024));
+      (void)stream->write(std::string(n, 'd'));
+      downloadLeft -= n;
+    }
+  }
+  void onRequestHead(http::RequestHead&& h) override {
+    head = std::move(h);
+    body.clear();
+    bodySize = 0;
+  }
+  void onRequestBody(std::string_view d) override {
+    bodySize += d.size();
+    if (body.size() < (1 << 20)) {
+      body.append(d);
+    }
+  }
   void onRequestComplete() override;
 };
 
@@ -92,8 +110,15 @@ inline void UpstreamConn::onRequestComplete() {
     return;
   }
   server->requests.push_back(head);
-  server->bodySizes.push_back(body.size());
+  server->bodySizes.push_back(bodySize);
   if (head.path.rfind(server->silentPrefix, 0) == 0) {
+    return;
+  }
+  if (head.path.rfind("/api/download/", 0) == 0) {
+    downloadLeft = std::stoull(head.path.substr(14));
+    (void)stream->write("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(downloadLeft) +
+                        "\r\n\r\n");
+    pump();
     return;
   }
   if (head.upgrade) {
@@ -106,7 +131,7 @@ inline void UpstreamConn::onRequestComplete() {
   for (const auto& f : head.headers) {
     echo += f.name + ": " + f.value + "\n";
   }
-  echo += "body-size: " + std::to_string(body.size()) + "\n";
+  echo += "body-size: " + std::to_string(bodySize) + "\n";
   std::string out;
   if (head.path.rfind("/chunked", 0) == 0) {
     out = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Conn: " + std::to_string(index) +
@@ -142,6 +167,9 @@ struct Client : event::StreamCallbacks, http1::ResponseDecoderCallbacks {
   bool closed{false};
   std::string raw;
   std::function<void()> onCompleteHook;  // Runs after each complete response (benchmarks).
+  std::function<void()> onDrainedHook;
+  bool countOnly{false};                 // Count body bytes instead of keeping them.
+  uint64_t bodyBytes{0};
 
   void send(std::string bytes, std::string method = "GET") {
     methods.push_back(method);
@@ -151,7 +179,9 @@ struct Client : event::StreamCallbacks, http1::ResponseDecoderCallbacks {
     REQUIRE(stream->write(std::move(bytes)).isOk());
   }
   void onData(std::string_view data) override {
-    raw.append(data);
+    if (!countOnly) {
+      raw.append(data);
+    }
     while (!data.empty()) {
       auto r = decoder->decode(data);
       if (r.status == http1::DecodeStatus::MessageComplete) {
@@ -174,13 +204,22 @@ struct Client : event::StreamCallbacks, http1::ResponseDecoderCallbacks {
     decoder->finish();
   }
   void onClose(const Status&) override { closed = true; }
-  void onWriteDrained() override {}
+  void onWriteDrained() override {
+    if (onDrainedHook) {
+      onDrainedHook();
+    }
+  }
   void onInformational(http::ResponseHead&& h) override { informational.push_back(h.status); }
   void onResponseHead(http::ResponseHead&& h) override {
     responses.push_back({});
     responses.back().head = std::move(h);
   }
-  void onResponseBody(std::string_view d) override { responses.back().body.append(d); }
+  void onResponseBody(std::string_view d) override {
+    bodyBytes += d.size();
+    if (!countOnly) {
+      responses.back().body.append(d);
+    }
+  }
   void onResponseComplete() override { responses.back().complete = true; }
   size_t completed() const {
     size_t n = 0;

@@ -229,3 +229,65 @@ TEST_CASE("ProxyWorker.drainClosesIdleAndReportsDrained") {
   REQUIRE(env.run([&] { return drained && c->eof; }));
   CHECK(env.worker->activeConnections() == 0);
 }
+
+namespace {
+// Resident set size of this process, in bytes.
+size_t rssBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  long pages = 0;
+  long resident = 0;
+  if (f != nullptr) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) {
+      resident = 0;
+    }
+    std::fclose(f);
+  }
+  return static_cast<size_t>(resident) * 4096;
+}
+} // namespace
+
+TEST_CASE("ProxyWorker.hundredMegabytesStreamWithFlatMemory") {
+  Env env;
+  env.start();
+  auto c = env.connect();
+  c->countOnly = true;
+  const uint64_t size = 100ull * 1024 * 1024;
+  const size_t before = rssBytes();
+  size_t peak = before;
+
+  // Upload: the client writes only while its own buffer is not full.
+  c->send("PUT /api/up HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n",
+          "PUT");
+  uint64_t sent = 0;
+  const std::string block(64 * 1024, 'u');
+  auto pump = [&] {
+    while (sent < size && !c->stream->writeBufferFull()) {
+      (void)c->stream->write(std::string(block));
+      sent += block.size();
+    }
+  };
+  c->onDrainedHook = pump;
+  pump();
+  REQUIRE(env.run(
+      [&] {
+        peak = std::max(peak, rssBytes());
+        return c->completed() == 1;
+      },
+      std::chrono::milliseconds(60000)));
+  CHECK(env.upstream.bodySizes.back() == size);
+  const size_t afterUpload = peak;
+  INFO("RSS peak after upload " << afterUpload);
+
+  // Download: the upstream writes only while its buffer is not full.
+  c->send("GET /api/download/" + std::to_string(size) + " HTTP/1.1\r\nHost: a\r\n\r\n");
+  REQUIRE(env.run(
+      [&] {
+        peak = std::max(peak, rssBytes());
+        return c->completed() == 2;
+      },
+      std::chrono::milliseconds(60000)));
+  CHECK(c->responses[1].head.status == 200);
+  CHECK(c->bodyBytes >= size);
+  INFO("RSS before " << before << " peak " << peak);
+  CHECK(peak - before < 32ull * 1024 * 1024);
+}
