@@ -86,8 +86,10 @@ void Stream::buildUpstreamHead(const upstream::Endpoint& target, std::string& ou
   std::string path = state_.upstreamPath ? *state_.upstreamPath
                                          : router::upstreamPath(*state_.service, route,
                                                                 *state_.match, req.path);
-  std::string host = headers::upstreamHost(target, upstreamEntity_, route.preserveHost,
-                                           req.headers.get("host").value_or(""));
+  std::string host = state_.upstreamHost
+                         ? *state_.upstreamHost
+                         : headers::upstreamHost(target, upstreamEntity_, route.preserveHost,
+                                                 req.headers.get("host").value_or(""));
   headers::UpstreamHeadParams p;
   p.method = state_.upstreamMethod ? std::string_view(*state_.upstreamMethod)
                                    : std::string_view(req.method);

@@ -50,6 +50,10 @@ struct RequestState {
   std::optional<std::string> upstreamQuery;
   std::optional<std::string> upstreamMethod;
   std::optional<std::string> upstreamScheme;
+  // Host header sent upstream (kong.service.request.set_header("Host", ...)); unset = the
+  // target host (or the client's with preserve_host). The client's Host in `request.headers`
+  // never goes upstream as such.
+  std::optional<std::string> upstreamHost;
   std::optional<std::string> upstreamBody;      // Replaces the client body when set.
   std::optional<upstream::Endpoint> upstreamTarget;  // kong.service.set_target
   std::optional<std::string> upstreamName;           // kong.service.set_upstream
