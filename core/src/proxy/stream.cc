@@ -194,8 +194,14 @@ void Stream::readRequestBody(std::function<void(StatusOr<std::string_view>)> cb)
     cb(std::string_view(*state_.requestBody));
     return;
   }
+  if (upstream_ || response_.headSent || body_.discard) {
+    // The body is already on its way upstream (or dropped): it cannot be buffered any more.
+    cb(Status(StatusCode::InvalidArgument, "request body already streamed to the upstream"));
+    return;
+  }
   bodyWaiter_ = std::move(cb);
   if (!body_.collecting) {
+    waitingBeforeCollect_ = waiting_;
     collectRequestBody(collectingFor_);
   }
 }
@@ -246,6 +252,11 @@ void Stream::onRequestBodyCollected() {
   body_.collecting = false;
   body_.inMemory = true;
   if (bodyWaiter_) {
+    // A plugin asked for the body in the middle of its phase: the phase is still running.
+    if (waitingBeforeCollect_) {
+      waiting_ = *waitingBeforeCollect_;
+      waitingBeforeCollect_.reset();
+    }
     auto cb = std::move(bodyWaiter_);
     bodyWaiter_ = nullptr;
     cb(std::string_view(*state_.requestBody));

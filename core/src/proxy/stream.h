@@ -191,6 +191,7 @@ private:
   plugin::Phase collectingFor_{plugin::Phase::Rewrite};
   plugin::RequestPluginsPtr plugins_;
   std::function<void(StatusOr<std::string_view>)> bodyWaiter_;
+  std::optional<Waiting> waitingBeforeCollect_;  // The phase a lazy body read interrupted.
 
   RequestBodyState body_;
   ResponseState response_;

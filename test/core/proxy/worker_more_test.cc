@@ -25,6 +25,7 @@ struct FakePlan : plugin::PluginPlan {
 
 struct FakeRequestPlugins : plugin::RequestPlugins {
   struct FakeWorker* worker;
+  plugin::RequestDataSource* source{nullptr};
   explicit FakeRequestPlugins(FakeWorker* w) : worker(w) {}
   bool wants(plugin::Phase phase) const override;
   bool needsRequestBody(plugin::Phase phase) const override;
@@ -37,11 +38,14 @@ struct FakeWorker : plugin::WorkerPlugins {
   std::vector<plugin::Phase> ran;
   std::vector<int> loggedStatus;
   bool bodyBeforeAccess{false};
+  bool lazyBodyInAccess{false};
   std::string seenBody;
   std::function<plugin::PhaseOutcome(plugin::Phase, RequestState&)> script;
   plugin::RequestPluginsPtr startRequest(const plugin::PluginPlan&, RequestState&,
-                                         plugin::RequestDataSource&) override {
-    return std::make_unique<FakeRequestPlugins>(this);
+                                         plugin::RequestDataSource& source) override {
+    auto p = std::make_unique<FakeRequestPlugins>(this);
+    p->source = &source;
+    return p;
   }
 };
 
@@ -54,6 +58,13 @@ bool FakeRequestPlugins::needsRequestBody(plugin::Phase phase) const {
 void FakeRequestPlugins::runPhase(plugin::Phase phase, RequestState& state,
                                   plugin::PhaseDoneCallback done) {
   worker->ran.push_back(phase);
+  if (worker->lazyBodyInAccess && phase == plugin::Phase::Access) {
+    source->readRequestBody([this, phase, &state, done](StatusOr<std::string_view> body) {
+      worker->seenBody = body.isOk() ? std::string(body.value()) : "error";
+      done(worker->script ? worker->script(phase, state) : plugin::PhaseOutcome{});
+    });
+    return;
+  }
   if (state.requestBody) {
     worker->seenBody = *state.requestBody;
   }
@@ -335,4 +346,22 @@ TEST_CASE("ProxyWorker.benchSequentialKeepAlive", "[.bench]") {
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   WARN("sequential keep-alive: " << n / secs << " req/s (client+gateway+upstream on one core)");
   CHECK(env.upstream.conns.size() == 1);
+}
+
+TEST_CASE("PluginSeam.lazyRequestBodyReadDuringAccess") {
+  Env env;
+  FakeWorker plugins;
+  plugins.phases = {plugin::Phase::Access};
+  plugins.lazyBodyInAccess = true;
+  startWithPlugins(env, plugins);
+  auto c = env.connect();
+  c->send("POST /api/lazy HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+          "POST");
+  REQUIRE(env.run([&] { return !c->informational.empty(); }));
+  REQUIRE(c->stream->write("hello").isOk());
+  REQUIRE(env.run([&] { return c->completed() == 1; }));
+  CHECK(plugins.seenBody == "hello");
+  CHECK(c->responses[0].head.status == 200);
+  CHECK(contains(c->responses[0].body, "Content-Length: 5\n"));
+  CHECK(contains(c->responses[0].body, "body-size: 5\n"));
 }
