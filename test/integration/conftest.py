@@ -34,8 +34,16 @@ def upstream_factory():
         up.stop()
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, so fixtures can tell a failed test."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
 @pytest.fixture
-def gantry(tmp_path):
+def gantry(tmp_path, request):
     """gantry(cfg) starts the real binary with cfg and returns the running Gantry. At teardown
     every started gantry gets SIGTERM and must exit 0 within its drain time: a crash or a non-zero
     exit fails the test (unless the test already stopped it itself)."""
@@ -47,6 +55,13 @@ def gantry(tmp_path):
         return gw.start()
 
     yield start
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        # Shown under "Captured stdout teardown" with the failure.
+        for gw in started:
+            print("---- gantry %s (pid %s, exit %s) stderr:\n%s" % (
+                gw.workdir.name, gw.proc.pid if gw.proc else None,
+                gw.proc.poll() if gw.proc else None, gw.log_text()))
     errors = []
     for gw in started:
         if gw.stopped:

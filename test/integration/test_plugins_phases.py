@@ -1,0 +1,139 @@
+"""Phases: exit short-circuits access (later plugins and the upstream are skipped, the log phase
+still runs); the response phase rewrites headers and the buffered body; the log phase writes one
+line per request, off the request path (a slow log plugin never delays the client)."""
+
+import time
+
+from gantry_harness import Conn, request, route
+from plugin_harness import echo_service, managed, plugin, plugin_config, wait_until
+
+HOST = "example.com"
+
+
+def read_lines(path):
+    try:
+        return path.read_text().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def wait_lines(path, n, timeout=10.0):
+    return wait_until(lambda: (lambda ls: ls if len(ls) >= n else None)(read_lines(path)),
+                      timeout, what="%d lines in %s (have %r)" % (n, path, read_lines(path)))
+
+
+def test_exit_short_circuits(gantry, upstream, tmp_path):
+    log = tmp_path / "exit.log"
+    routes = [route("r", ["/r"])]
+    cfg = plugin_config(
+        services=[echo_service(upstream, routes)],
+        plugin_servers=[managed("go-key-auth"), managed("go-hello"), managed("go-log")],
+        plugins=[plugin("go-key-auth", {}, route="r"),
+                 plugin("go-hello", {"message": "after-auth"}, route="r"),
+                 plugin("go-log", {"path": str(log)}, route="r")],
+        consumers=[{"username": "u", "keyauth_credentials": [{"key": "k"}]}])
+    gw = gantry(cfg)
+    before = len(upstream.seen)
+    r = request(gw.port, "GET", "/r/denied", host=HOST)
+    assert r.status == 401, r
+    assert r.json() == {"message": "No API key found in request"}, r
+    # go-hello (priority 1) comes after go-key-auth (1250): the exit skipped it.
+    assert r.header("x-hello-from-go") is None, r
+    assert len(upstream.seen) == before, "the upstream saw a request that was exited"
+    # The log phase still runs after an exit, and sees the exit's status.
+    lines = wait_lines(log, 1)
+    assert lines[0].split()[:3] == ["GET", "/r/denied", "401"], lines
+    # With the key, everything runs: both plugins, the upstream, the log.
+    r = request(gw.port, "GET", "/r/ok", headers={"apikey": "k"}, host=HOST)
+    assert r.status == 200, r
+    assert r.header("x-hello-from-go") == "Go says after-auth to %s" % HOST, r
+    lines = wait_lines(log, 2)
+    assert lines[1].split()[:3] == ["GET", "/r/ok", "200"], lines
+
+
+def transform_cfg(upstream, **conf):
+    conf = {"header_name": "x-transformed", "header_value": "yes",
+            "replace_from": "needle", "replace_to": "REPLACED-TEXT", **conf}
+    return plugin_config(services=[echo_service(upstream, [route("rt", ["/rt"]),
+                                                           route("plain", ["/plain"])])],
+                         plugin_servers=[managed("go-response-transform")],
+                         plugins=[plugin("go-response-transform", conf, route="rt")])
+
+
+def test_response_transform_header_and_body(gantry, upstream):
+    gw = gantry(transform_cfg(upstream))
+    for extra in ({}, {"X-Echo-Chunked": "3"}):
+        r = request(gw.port, "GET", "/rt/needle/and/needle", headers=extra, host=HOST)
+        assert r.status == 200, r
+        assert r.header("x-transformed") == "yes", r
+        assert b"needle" not in r.body, r
+        doc = r.json()  # still one whole JSON document, correctly framed
+        assert doc["path"] == "/REPLACED-TEXT/and/REPLACED-TEXT", doc
+        if r.header("content-length") is not None:
+            assert int(r.header("content-length")) == len(r.body), r
+    # The upstream's own status and headers go through the response phase unchanged.
+    r = request(gw.port, "GET", "/rt/x", host=HOST,
+                headers={"X-Echo-Status": "201", "X-Echo-Header-X-Up": "kept"})
+    assert r.status == 201 and r.header("x-up") == "kept", r
+    assert r.header("x-transformed") == "yes", r
+    # The route without the plugin is untouched.
+    r = request(gw.port, "GET", "/plain/needle", host=HOST)
+    assert r.status == 200 and r.header("x-transformed") is None, r
+    assert r.json()["path"] == "/needle", r
+
+
+def test_response_transform_keep_alive(gantry, upstream):
+    """A rewritten body of another length must not break framing on a keep-alive connection."""
+    gw = gantry(transform_cfg(upstream, replace_to="x"))
+    with Conn(gw.port) as c:
+        for i in range(5):
+            r = c.request("GET", "/rt/needle-%d" % i, host=HOST)
+            assert r.status == 200, r
+            assert r.json()["path"] == "/x-%d" % i, r
+
+
+def test_log_one_line_per_request(gantry, upstream, tmp_path):
+    log = tmp_path / "access.log"
+    cfg = plugin_config(services=[echo_service(upstream, [route("r", ["/logged"]),
+                                                          route("q", ["/quiet"])])],
+                        plugin_servers=[managed("go-log")],
+                        plugins=[plugin("go-log", {"path": str(log)}, route="r")])
+    gw = gantry(cfg)
+    n = 20
+    for i in range(n):
+        status = 200 if i % 2 == 0 else 418
+        r = request(gw.port, "GET", "/logged/%d" % i, host=HOST,
+                    headers={"X-Echo-Status": str(status)})
+        assert r.status == status, r
+        assert request(gw.port, "GET", "/quiet/%d" % i, host=HOST).status == 200
+    lines = wait_lines(log, n)
+    # Lines may come in any order (the log phase is asynchronous), but one per request.
+    got = sorted(tuple(line.split()[:3]) for line in lines)
+    want = sorted(("GET", "/logged/%d" % i, "200" if i % 2 == 0 else "418") for i in range(n))
+    assert got == want, lines
+    for line in lines:
+        assert float(line.split()[3]) >= 0, line
+    # No extra lines show up later (the quiet route has no log plugin).
+    time.sleep(0.3)
+    assert len(read_lines(log)) == n, read_lines(log)
+
+
+def test_log_phase_never_delays_the_client(gantry, upstream):
+    """go-slow's log phase sleeps 3 s: responses (and the next request on the same connection)
+    must not wait for it."""
+    cfg = plugin_config(services=[echo_service(upstream, [route("r", ["/slowlog"])])],
+                        plugin_servers=[managed("go-slow")],
+                        plugins=[plugin("go-slow", {"sleep_ms": 0, "log_sleep_ms": 3000},
+                                        route="r", timeout=10000)])
+    gw = gantry(cfg)
+    # Warm-up (server handshake, first stream).
+    assert request(gw.port, "GET", "/slowlog/warm", host=HOST).status == 200
+    with Conn(gw.port) as c:
+        for i in range(3):
+            t0 = time.monotonic()
+            r = c.request("GET", "/slowlog/%d" % i, host=HOST)
+            elapsed = time.monotonic() - t0
+            assert r.status == 200 and r.header("x-slow") == "done", r
+            assert elapsed < 1.5, "request %d took %.2fs: the log phase delayed it" % (i, elapsed)
+    # The log phase did run (its log line reaches gantry's error log).
+    gw.wait_for_log(r"go-slow log done /slowlog/2", timeout=15)
