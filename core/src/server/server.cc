@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "gateway/config/loader.h"
 #include "server/pid_file.h"
+#include "server/plugin_runtime.h"
 #include "server/snapshot.h"
 
 namespace gateway::server {
@@ -33,47 +34,54 @@ Server::~Server() {
 
 int Server::run() {
   std::signal(SIGPIPE, SIG_IGN);
-  if (!loadInitialConfig()) {
+  config::ConfigSharedPtr config = loadInitialConfig();
+  if (config == nullptr) {
     return 1;
   }
   main_ = event::createDispatcher();
-  if (!startWorkers()) {
-    return 1;
-  }
-  if (!options_.pidFile.empty()) {
-    Status written = writePidFile(options_.pidFile, static_cast<int>(::getpid()));
-    if (!written.isOk()) {
-      log::error(written.message());
-      forceClose();
-      main_->run();
-      return 1;
-    }
-    pidFileWritten_ = true;
-  }
+  plugins_ = plugin::createPluginManager(*main_, pluginManagerOptions());
   installSignals();
-  for (const auto& address : boundAddresses_) {
-    log::notice("listening on " + hostPort(address));
-  }
-  log::notice("gantry started (pid " + std::to_string(::getpid()) + ", " +
-              std::to_string(workers_.size()) + " workers, generation " +
-              std::to_string(generation_) + ")");
+  // The plugin servers start (and are handshaken) with the main loop running; the workers start
+  // once the first plan is built.
+  plugins_->start(config, [this, config](plugin::PluginPlanSharedPtr plan,
+                                         std::vector<plugin::PlanError> errors) {
+    if (!errors.empty()) {
+      for (const auto& error : errors) {
+        log::error("invalid configuration: " + options_.configPath + ": " + error.toString());
+      }
+      log::crit("gantry not started: " + std::to_string(errors.size()) +
+                " configuration error(s) in " + options_.configPath);
+      exitCode_ = 1;
+      stopPlugins();
+      return;
+    }
+    if (draining_) {
+      stopPlugins();  // A stop signal came during start-up.
+      return;
+    }
+    onPluginsStarted(config, std::move(plan));
+  });
 
-  main_->run();  // Until finishDrain().
+  main_->run();  // Until stopPlugins() completed.
 
   for (auto& worker : workers_) {
     worker->join();
   }
   workers_.clear();
+  status_.reset();
   signals_.clear();
   drainTimer_.reset();
+  plugins_.reset();
   if (pidFileWritten_) {
     removePidFile(options_.pidFile);
   }
-  log::notice("gantry stopped");
-  return 0;
+  if (exitCode_ == 0) {
+    log::notice("gantry stopped");
+  }
+  return exitCode_;
 }
 
-bool Server::loadInitialConfig() {
+config::ConfigSharedPtr Server::loadInitialConfig() {
   config::LoadResult result = config::loadFile(options_.configPath);
   if (!result.errors.empty()) {
     for (const auto& error : result.errors) {
@@ -81,22 +89,20 @@ bool Server::loadInitialConfig() {
     }
     log::crit("gantry not started: " + std::to_string(result.errors.size()) +
               " configuration error(s) in " + options_.configPath);
-    return false;
+    return nullptr;
   }
   Status logs = applyLogSettings(*result.config);
   if (!logs.isOk()) {
     log::crit("gantry not started: " + logs.message());
-    return false;
+    return nullptr;
   }
   auto accessLog = AccessLog::open(result.config->gateway.log.accessLog);
   if (!accessLog.isOk()) {
     log::crit("gantry not started: " + accessLog.status().message());
-    return false;
+    return nullptr;
   }
   accessLog_ = std::move(accessLog.value());
-  generation_ = 1;
-  current_ = buildSnapshot(result.config, generation_);
-  return true;
+  return result.config;
 }
 
 Status Server::applyLogSettings(const config::Config& config) {
@@ -113,6 +119,38 @@ Status Server::applyLogSettings(const config::Config& config) {
   return Status::ok();
 }
 
+void Server::onPluginsStarted(config::ConfigSharedPtr config, plugin::PluginPlanSharedPtr plan) {
+  if (!config->pluginServers.empty() || !config->plugins.empty()) {
+    log::notice("plugin runtime ready (" + std::to_string(config->pluginServers.size()) +
+                " plugin servers, " + std::to_string(config->plugins.size()) + " plugins)");
+  }
+  generation_ = 1;
+  current_ = buildSnapshot(std::move(config), generation_, std::move(plan));
+  if (!startWorkers()) {
+    exitCode_ = 1;
+    forceClose();  // Stops the workers already running, then the plugin servers.
+    return;
+  }
+  started_ = true;
+  if (!options_.pidFile.empty()) {
+    Status written = writePidFile(options_.pidFile, static_cast<int>(::getpid()));
+    if (!written.isOk()) {
+      log::error(written.message());
+      exitCode_ = 1;
+      forceClose();
+      return;
+    }
+    pidFileWritten_ = true;
+  }
+  for (const auto& address : boundAddresses_) {
+    log::notice("listening on " + hostPort(address));
+  }
+  startStatusServer();
+  log::notice("gantry started (pid " + std::to_string(::getpid()) + ", " +
+              std::to_string(workers_.size()) + " workers, generation " +
+              std::to_string(generation_) + ")");
+}
+
 bool Server::startWorkers() {
   const config::GatewaySettings& settings = current_->config->gateway;
   int count = settings.workers > 0 ? settings.workers
@@ -124,12 +162,10 @@ bool Server::startWorkers() {
   // the ports it got, so every worker listens on the same sockets' address.
   std::vector<config::ListenAddress> addresses = settings.listen;
   for (int i = 0; i < count; ++i) {
-    auto worker = std::make_unique<WorkerThread>(i, *accessLog_);
+    auto worker = std::make_unique<WorkerThread>(i, *accessLog_, plugins_.get());
     auto ports = worker->start(current_, addresses);
     if (!ports.isOk()) {
       log::crit("gantry not started: " + ports.status().message());
-      forceClose();  // Stops the workers already running.
-      main_->run();
       return false;
     }
     for (size_t a = 0; a < addresses.size(); ++a) {
@@ -145,6 +181,58 @@ void Server::installSignals() {
   signals_.push_back(event::watchSignal(*main_, SIGHUP, [this] { reload(); }));
   signals_.push_back(event::watchSignal(*main_, SIGTERM, [this] { beginDrain(); }));
   signals_.push_back(event::watchSignal(*main_, SIGINT, [this] { beginDrain(); }));
+  signals_.push_back(event::watchSignal(*main_, SIGUSR1, [this] { logPluginCounters(); }));
+}
+
+void Server::logPluginCounters() {
+  if (plugins_ != nullptr) {
+    log::notice("plugin counters: " + plugins_->countersJson());
+  }
+}
+
+void Server::startStatusServer() {
+  const auto& listen = current_->config->gateway.statusListen;
+  if (!listen) {
+    return;
+  }
+  StatusServer::Sources sources;
+  sources.pluginCounters = [this] {
+    return plugins_ != nullptr ? plugins_->countersJson() : std::string("{}");
+  };
+  sources.generation = [this] { return generation_; };
+  sources.workers = [this] { return workers_.size(); };
+  sources.activeConnections = [this](std::function<void(size_t)> done) {
+    if (workers_.empty() || draining_) {
+      done(0);
+      return;
+    }
+    // Each worker answers on its thread; the sum is reported on the main thread.
+    struct Sum {
+      size_t pending;
+      size_t total{0};
+      std::function<void(size_t)> done;
+    };
+    auto sum = std::make_shared<Sum>(Sum{workers_.size(), 0, std::move(done)});
+    event::Dispatcher* main = main_.get();
+    for (auto& worker : workers_) {
+      worker->activeConnections([main, sum](size_t n) {
+        main->post([sum, n] {
+          sum->total += n;
+          if (--sum->pending == 0) {
+            sum->done(sum->total);
+          }
+        });
+      });
+    }
+  };
+  auto server = StatusServer::start(*main_, *listen, std::move(sources));
+  if (!server.isOk()) {
+    log::error("status endpoint not started: " + server.status().message());
+    return;
+  }
+  status_ = std::move(server.value());
+  log::notice("status endpoint listening on " +
+              hostPort(config::ListenAddress{listen->host, status_->port()}));
 }
 
 } // namespace gateway::server

@@ -25,11 +25,36 @@ bool sameListen(const std::vector<config::ListenAddress>& a,
   return true;
 }
 
+bool samePluginServers(const std::vector<config::PluginServer>& a,
+                       const std::vector<config::PluginServer>& b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto& x = a[i];
+    const auto& y = b[i];
+    if (x.name != y.name || x.command != y.command || x.env != y.env || x.address != y.address ||
+        x.startTimeout != y.startTimeout || x.phaseTimeout != y.phaseTimeout ||
+        x.failOpen != y.failOpen || x.streams != y.streams) {
+      return false;
+    }
+  }
+  return true;
+}
+
 } // namespace
 
 void Server::reload() {
   if (draining_) {
     log::warn("reload ignored: gantry is stopping");
+    return;
+  }
+  if (!started_) {
+    log::warn("reload ignored: gantry is starting");
+    return;
+  }
+  if (reloading_) {
+    reloadAgain_ = true;  // Once the reload in progress finished.
     return;
   }
   config::LoadResult result = config::loadFile(options_.configPath);
@@ -42,12 +67,47 @@ void Server::reload() {
     }
     return;
   }
+  if (!samePluginServers(current_->config->pluginServers, result.config->pluginServers)) {
+    log::warn("reload: plugin_servers changed; plugin server changes need a restart (the "
+              "running plugin servers are kept, plugins are validated against them)");
+  }
+  reloading_ = true;
+  config::ConfigSharedPtr config = result.config;
+  plugins_->buildPlan(config, [this, config](plugin::PluginPlanSharedPtr plan,
+                                             std::vector<plugin::PlanError> errors) {
+    reloading_ = false;
+    if (draining_) {
+      return;
+    }
+    if (!errors.empty()) {
+      log::error("configuration reload failed, keeping generation " +
+                 std::to_string(generation_) + ": " + std::to_string(errors.size()) +
+                 " error(s) in " + options_.configPath);
+      for (const auto& error : errors) {
+        log::error("invalid configuration: " + options_.configPath + ": " + error.toString());
+      }
+    } else {
+      applyReload(config, std::move(plan));
+    }
+    if (reloadAgain_) {
+      reloadAgain_ = false;
+      main_->post([this] { reload(); });
+    }
+  });
+}
+
+void Server::applyReload(config::ConfigSharedPtr config, plugin::PluginPlanSharedPtr plan) {
   const config::GatewaySettings& before = current_->config->gateway;
-  const config::GatewaySettings& after = result.config->gateway;
+  const config::GatewaySettings& after = config->gateway;
   if (!sameListen(before.listen, after.listen) || before.workers != after.workers) {
     log::warn("reload: listen addresses and workers only change on restart");
   }
-  Status logs = applyLogSettings(*result.config);
+  if (before.statusListen.has_value() != after.statusListen.has_value() ||
+      (before.statusListen && (before.statusListen->host != after.statusListen->host ||
+                               before.statusListen->port != after.statusListen->port))) {
+    log::warn("reload: status_listen only changes on restart");
+  }
+  Status logs = applyLogSettings(*config);
   if (!logs.isOk()) {
     log::error("reload: error log settings not applied: " + logs.message());
   }
@@ -57,7 +117,7 @@ void Server::reload() {
   }
 
   ++generation_;
-  current_ = buildSnapshot(result.config, generation_);
+  current_ = buildSnapshot(std::move(config), generation_, std::move(plan));
   // Logged once every worker switched, so a request sent after the line sees the new config.
   auto pending = std::make_shared<size_t>(workers_.size());
   uint64_t generation = generation_;
@@ -80,6 +140,13 @@ void Server::beginDrain() {
     return;
   }
   draining_ = true;
+  if (!started_) {
+    // Still starting (plugin servers): the start callback sees draining_ and stops them; or the
+    // start failed and they are stopping already.
+    log::notice("stop requested during start-up");
+    return;
+  }
+  status_.reset();
   auto timeout = current_->config->gateway.drainTimeout;
   log::notice("draining connections (timeout " + std::to_string(timeout.count()) + " ms)");
   workersToDrain_ = workers_.size();
@@ -101,6 +168,9 @@ void Server::onWorkerDrained() {
 }
 
 void Server::forceClose() {
+  if (drainFinished_) {
+    return;  // The workers are gone; the plugin servers are stopping.
+  }
   for (auto& worker : workers_) {
     worker->closeAll();
   }
@@ -118,10 +188,33 @@ void Server::finishDrain() {
   if (drainTimer_ != nullptr) {
     drainTimer_->disable();
   }
+  status_.reset();
+  // Workers first: each destroys its ProxyWorker (ending its requests and their
+  // RequestPlugins), then its WorkerPlugins, on its own thread.
   for (auto& worker : workers_) {
     worker->stop();
   }
-  main_->exit();
+  for (auto& worker : workers_) {
+    worker->join();
+  }
+  stopPlugins();
+}
+
+void Server::stopPlugins() {
+  if (stoppingPlugins_) {
+    return;
+  }
+  stoppingPlugins_ = true;
+  plugins_->stop([this] {
+    // Not from inside the runtime's own callback: destroy it on the next loop turn.
+    main_->post([this] {
+      plugins_.reset();
+      if (exitCode_ == 0) {
+        log::notice("plugin servers stopped");
+      }
+      main_->exit();
+    });
+  });
 }
 
 } // namespace gateway::server

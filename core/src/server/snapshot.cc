@@ -2,11 +2,11 @@
 
 namespace gateway::server {
 
-proxy::ConfigSnapshotSharedPtr buildSnapshot(config::ConfigSharedPtr config, uint64_t generation) {
+proxy::ConfigSnapshotSharedPtr buildSnapshot(config::ConfigSharedPtr config, uint64_t generation,
+                                             plugin::PluginPlanSharedPtr plugins) {
   auto snapshot = std::make_shared<proxy::ConfigSnapshot>();
   snapshot->router = router::createRouter(*config);
-  // PLUGIN RUNTIME: build the plugin::PluginPlan of this config here (null = no plugins).
-  snapshot->plugins = nullptr;
+  snapshot->plugins = plugins != nullptr && !plugins->empty() ? std::move(plugins) : nullptr;
   snapshot->generation = generation;
   snapshot->config = std::move(config);
   return snapshot;

@@ -4,10 +4,15 @@
 
 #include <cstdint>
 
+#include "gateway/plugin/runtime.h"
 #include "gateway/proxy/worker.h"
 
 namespace gateway::server {
 
-proxy::ConfigSnapshotSharedPtr buildSnapshot(config::ConfigSharedPtr config, uint64_t generation);
+// `plugins` is the plan the plugin runtime built for `config` (PluginManager::start/buildPlan);
+// null or empty when no plugin is configured (the snapshot then carries null: the proxy skips
+// plugins entirely).
+proxy::ConfigSnapshotSharedPtr buildSnapshot(config::ConfigSharedPtr config, uint64_t generation,
+                                             plugin::PluginPlanSharedPtr plugins);
 
 } // namespace gateway::server

@@ -10,8 +10,10 @@ namespace {
 constexpr int kListenBacklog = 511;
 } // namespace
 
-WorkerThread::WorkerThread(int index, proxy::AccessLogSink& accessLog)
-    : index_(index), accessLog_(accessLog), dispatcher_(event::createDispatcher()),
+WorkerThread::WorkerThread(int index, proxy::AccessLogSink& accessLog,
+                           plugin::PluginManager* plugins)
+    : index_(index), accessLog_(accessLog), pluginManager_(plugins),
+      dispatcher_(event::createDispatcher()),
       loop_(dispatcher_.get()) {}
 
 WorkerThread::~WorkerThread() { join(); }
@@ -37,10 +39,13 @@ WorkerThread::start(proxy::ConfigSnapshotSharedPtr snapshot,
 void WorkerThread::threadMain(proxy::ConfigSnapshotSharedPtr snapshot,
                               std::vector<config::ListenAddress> addresses,
                               std::function<void(StatusOr<std::vector<uint16_t>>)> ready) {
-  // PLUGIN RUNTIME: create this worker's plugin::WorkerPlugins here (on this thread, from the
-  // process-wide plugin runtime) and pass it below; it must outlive worker_. Null = no plugins.
-  plugin::WorkerPlugins* plugins = nullptr;
-  worker_ = proxy::createProxyWorker(*dispatcher_, std::move(snapshot), plugins, accessLog_);
+  // This worker's face of the plugin runtime: created, used and destroyed on this thread; it
+  // outlives worker_ (every RequestPlugins is gone before it is destroyed).
+  if (pluginManager_ != nullptr) {
+    workerPlugins_ = pluginManager_->createWorkerPlugins(*dispatcher_);
+  }
+  worker_ = proxy::createProxyWorker(*dispatcher_, std::move(snapshot), workerPlugins_.get(),
+                                     accessLog_);
 
   std::vector<uint16_t> ports;
   for (const auto& address : addresses) {
@@ -50,6 +55,7 @@ void WorkerThread::threadMain(proxy::ConfigSnapshotSharedPtr snapshot,
     if (!listener.isOk()) {
       listeners_.clear();
       worker_.reset();
+      workerPlugins_.reset();
       dispatcher_.reset();
       ready(listener.status());
       return;
@@ -64,6 +70,7 @@ void WorkerThread::threadMain(proxy::ConfigSnapshotSharedPtr snapshot,
   // close callbacks.
   listeners_.clear();
   worker_.reset();
+  workerPlugins_.reset();
   dispatcher_.reset();
   log::debug("worker " + std::to_string(index_) + " stopped");
 }
@@ -97,10 +104,15 @@ void WorkerThread::closeAll() {
   });
 }
 
+void WorkerThread::activeConnections(std::function<void(size_t)> cb) {
+  loop_->post([this, cb = std::move(cb)] { cb(worker_ != nullptr ? worker_->activeConnections() : 0); });
+}
+
 void WorkerThread::stop() {
   loop_->post([this] {
     listeners_.clear();
-    worker_.reset();
+    worker_.reset();         // Ends the requests left, destroying their RequestPlugins.
+    workerPlugins_.reset();  // Before the dispatcher (threadMain destroys it after the loop).
     loop_->exit();
   });
 }

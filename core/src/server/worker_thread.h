@@ -12,14 +12,17 @@
 
 #include "gateway/config/model.h"
 #include "gateway/event/dispatcher.h"
+#include "gateway/plugin/runtime.h"
 #include "gateway/proxy/worker.h"
 
 namespace gateway::server {
 
 class WorkerThread {
 public:
-  // `accessLog` is borrowed and must outlive the worker.
-  WorkerThread(int index, proxy::AccessLogSink& accessLog);
+  // `accessLog` and `plugins` (may be null: no plugin runtime) are borrowed and must outlive the
+  // worker. The worker creates its WorkerPlugins from `plugins` on its own thread and destroys
+  // it there, after its ProxyWorker and before its dispatcher.
+  WorkerThread(int index, proxy::AccessLogSink& accessLog, plugin::PluginManager* plugins);
   // Joins the thread (call stop() first).
   ~WorkerThread();
 
@@ -35,7 +38,11 @@ public:
   void drain(std::function<void()> onDrained);
   // Closes every connection now.
   void closeAll();
-  // Destroys the ProxyWorker and listeners on the worker thread and ends its loop.
+  // Number of client connections open on this worker (posted to the worker thread; `cb` runs
+  // there).
+  void activeConnections(std::function<void(size_t)> cb);
+  // Destroys the ProxyWorker, its WorkerPlugins and listeners on the worker thread and ends its
+  // loop.
   void stop();
   void join();
 
@@ -46,9 +53,11 @@ private:
 
   const int index_;
   proxy::AccessLogSink& accessLog_;
+  plugin::PluginManager* pluginManager_;
   event::DispatcherPtr dispatcher_;  // Created here, run and destroyed on the worker thread.
   event::Dispatcher* loop_{nullptr}; // For post(); valid until join().
-  // Worker-thread state.
+  // Worker-thread state. workerPlugins_ outlives worker_ (destroyed after it).
+  std::unique_ptr<plugin::WorkerPlugins> workerPlugins_;
   proxy::ProxyWorkerPtr worker_;
   std::vector<event::ListenerPtr> listeners_;
   std::thread thread_;
