@@ -1,5 +1,7 @@
 #include "plugin/mutation_applier.h"
 
+#include "gateway/http/header_map.h"
+
 namespace gateway::plugin {
 namespace {
 
@@ -19,9 +21,64 @@ void applyHeader(http::HeaderMap& headers, const v1::HeaderMutation& m) {
   }
 }
 
+bool isRequestPhase(Phase phase) { return phase == Phase::Rewrite || phase == Phase::Access; }
+
+// Sets the exit's headers on `headers`: the first value of each name replaces what was there,
+// later values of the same name are added. Invalid headers are rejections.
+void setExitHeaders(const v1::Mutation& mutation, http::HeaderMap& headers, ApplyResult& result) {
+  std::vector<std::string> seen;
+  for (const auto& h : mutation.exit().headers()) {
+    if (auto s = rules::checkHeaderField(h.name(), h.value()); !s) {
+      result.rejections.push_back({mutation.instance_id(), "exit.headers", s.message()});
+      continue;
+    }
+    bool first = true;
+    for (const auto& name : seen) {
+      if (http::iequals(name, h.name())) {
+        first = false;
+        break;
+      }
+    }
+    if (first) {
+      seen.push_back(h.name());
+      headers.set(h.name(), h.value());
+    } else {
+      headers.add(h.name(), h.value());
+    }
+  }
+}
+
+// Exit in the response/header_filter phases: changes the response that exists.
+Status applyResponseExit(const v1::Mutation& mutation, proxy::RequestState& state,
+                         const ApplyOptions& options, ApplyResult& result) {
+  const auto& exit = mutation.exit();
+  if (auto s = rules::checkResponseStatus(exit.status()); !s) {
+    return s;
+  }
+  if (options.phase == Phase::Response) {
+    if (auto s = rules::checkBodySize(exit.body().size(), options.limits); !s) {
+      return s;
+    }
+    state.responseBody = exit.has_body() ? exit.body() : std::string();
+  } else if (exit.has_body() && !exit.body().empty()) {
+    result.rejections.push_back({mutation.instance_id(), "exit.body",
+                                 "an exit body is not allowed in the header_filter phase "
+                                 "(status and headers applied)"});
+  }
+  state.response.status = exit.status();
+  state.response.reason.clear();
+  setExitHeaders(mutation, state.response.headers, result);
+  state.responseSource = "exit";
+  result.exited = true;
+  return Status::ok();
+}
+
 // Builds the exit reply, dropping invalid headers (reported as rejections).
 Status applyExit(const v1::Mutation& mutation, proxy::RequestState& state,
                  const ApplyOptions& options, ApplyResult& result) {
+  if (!isRequestPhase(options.phase)) {
+    return applyResponseExit(mutation, state, options, result);
+  }
   const auto& exit = mutation.exit();
   if (auto s = rules::checkExitStatus(exit.status()); !s) {
     result.fatal = s.message();
@@ -37,13 +94,10 @@ Status applyExit(const v1::Mutation& mutation, proxy::RequestState& state,
   if (exit.has_body()) {
     reply.body = exit.body();
   }
-  for (const auto& h : exit.headers()) {
-    if (auto s = rules::checkHeaderField(h.name(), h.value()); !s) {
-      result.rejections.push_back({mutation.instance_id(), "exit.headers", s.message()});
-      continue;
-    }
-    reply.headers.add(h.name(), h.value());
+  if (options.pendingResponseHeaders != nullptr) {
+    applyPendingResponseHeaders(*options.pendingResponseHeaders, reply.headers);
   }
+  setExitHeaders(mutation, reply.headers, result);
   state.exit = std::move(reply);
   state.responseSource = "exit";
   result.exited = true;
@@ -51,6 +105,13 @@ Status applyExit(const v1::Mutation& mutation, proxy::RequestState& state,
 }
 
 } // namespace
+
+void applyPendingResponseHeaders(PendingHeaders& pending, http::HeaderMap& headers) {
+  for (const auto& m : pending) {
+    applyHeader(headers, m);
+  }
+  pending.clear();
+}
 
 const char* logLevelName(v1::LogLevel level) {
   switch (level) {
@@ -80,7 +141,13 @@ Status applyMutation(const v1::Mutation& m, proxy::RequestState& state, const Co
     break;
   case M::kResponseHeader:
     if ((s = rules::checkHeaderMutation(m.response_header()))) {
-      applyHeader(state.response.headers, m.response_header());
+      if (!isRequestPhase(options.phase)) {
+        applyHeader(state.response.headers, m.response_header());
+      } else if (options.pendingResponseHeaders != nullptr) {
+        options.pendingResponseHeaders->push_back(m.response_header());
+      } else {
+        s = invalidArgument("response headers cannot be set before the response here");
+      }
     }
     break;
   case M::kRequestPath:
@@ -177,6 +244,10 @@ ApplyResult applyMutations(const google::protobuf::RepeatedPtrField<v1::Mutation
                            const ApplyOptions& options) {
   ApplyResult result;
   for (const auto& m : mutations) {
+    if (options.phase == Phase::Log && m.op_case() != v1::Mutation::kLog) {
+      ++result.ignored;  // The response is gone; not a plugin error.
+      continue;
+    }
     Status s = applyMutation(m, state, index, options, result);
     if (s) {
       ++result.applied;

@@ -233,7 +233,10 @@ Status allowedInPhase(v1::Mutation::OpCase op, Phase phase) {
   case M::kUpstream: case M::kAuthenticate:
     ok = phase == Phase::Rewrite || phase == Phase::Access;
     break;
-  case M::kResponseHeader: case M::kResponseStatus:
+  case M::kResponseHeader:
+    ok = phase != Phase::Log;
+    break;
+  case M::kResponseStatus:
     ok = phase == Phase::Response || phase == Phase::HeaderFilter;
     break;
   case M::kResponseBody:
@@ -243,7 +246,7 @@ Status allowedInPhase(v1::Mutation::OpCase op, Phase phase) {
     ok = phase != Phase::Log;
     break;
   case M::kExit:
-    ok = phase == Phase::Rewrite || phase == Phase::Access || phase == Phase::Response;
+    ok = phase != Phase::Log;
     break;
   case M::kLog:
     ok = true;

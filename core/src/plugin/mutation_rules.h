@@ -57,11 +57,14 @@ Status checkSharedKey(std::string_view key);
 // Empty (delete) or a valid JSON text.
 Status checkJsonValue(std::string_view json);
 
-// Whether a mutation kind may be produced in a phase:
-//   Rewrite, Access: request changes, target/upstream, shared, exit, log, authenticate.
+// Whether a mutation kind may be produced in a phase (docs/PROTOCOL.md section 5, Kong's rules):
+//   Rewrite, Access: request changes, target/upstream, authenticate, response header (applied
+//                    later to the response sent to the client, see mutation_applier.h),
+//                    shared, exit, log.
 //   Response:        response header/status/body, shared, exit, log.
-//   HeaderFilter:    response header/status, shared, log.
-//   Log:             log lines only.
+//   HeaderFilter:    response header/status, shared, exit (status and headers only), log.
+//   Log:             log lines only (mutation_applier ignores the others without counting them
+//                    as rejections).
 Status allowedInPhase(v1::Mutation::OpCase op, Phase phase);
 
 // The name of a mutation kind for messages, e.g. "request_header".

@@ -112,7 +112,12 @@ InstanceList RequestPluginsImpl::candidates(Phase phase) const {
   return out;
 }
 
-bool RequestPluginsImpl::wants(Phase phase) const { return !candidates(phase).empty(); }
+bool RequestPluginsImpl::wants(Phase phase) const {
+  if (phase == Phase::HeaderFilter && !pendingResponseHeaders_.empty()) {
+    return true;
+  }
+  return !candidates(phase).empty();
+}
 
 bool RequestPluginsImpl::needsRequestBody(Phase phase) const {
   for (const auto* i : candidates(phase)) {
@@ -131,6 +136,9 @@ void RequestPluginsImpl::runPhase(Phase phase, proxy::RequestState& state,
   retriedUnknownInstance_ = false;
   segments_.clear();
   nextSegment_ = 0;
+  if (phase == Phase::Response || phase == Phase::HeaderFilter) {
+    applyPendingResponseHeaders(pendingResponseHeaders_, state.response.headers);
+  }
   if (phase == Phase::Access) {
     accessRan_ = true;
     accessCursor_ = 0;
@@ -256,6 +264,7 @@ void RequestPluginsImpl::handleResult(const v1::PhaseResult& result) {
   ApplyOptions options;
   options.phase = phase_;
   options.limits = worker_.limits;
+  options.pendingResponseHeaders = &pendingResponseHeaders_;
   options.pluginName = [plan = plan_.get()](uint64_t id) {
     const auto* i = plan->instanceById(id);
     return i ? i->plugin->name : std::string("?");
@@ -267,7 +276,10 @@ void RequestPluginsImpl::handleResult(const v1::PhaseResult& result) {
     return;
   }
   if (applied.exited) {
-    finish(PhaseOutcome{PhaseOutcome::Kind::Exit, state_->exit->status, {}});
+    // Rewrite/access: RequestState::exit holds the reply. Response-side phases: the exit changed
+    // the response in place (the proxy goes on sending it); the rest of the phase is skipped.
+    const int status = state_->exit ? state_->exit->status : state_->response.status;
+    finish(PhaseOutcome{PhaseOutcome::Kind::Exit, status, {}});
     return;
   }
   if (result.has_error()) {
@@ -353,7 +365,7 @@ void RequestPluginsImpl::onCallFailed(CallFailure failure) {
   worker_.log("error", "plugins " + pluginNames(current_) + " " + what + " in " +
                            phaseName(phase_));
   if (timeout) {
-    fail(504, "The plugin timed out");
+    fail(504, "The plugin server is timing out");
   } else {
     fail(500, "An unexpected error occurred");
   }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "gateway/plugin/runtime.h"
+#include "plugin/mutation_applier.h"
 #include "plugin/plan.h"
 #include "plugin/server_link.h"
 #include "plugin/worker_context.h"
@@ -75,6 +76,11 @@ private:
   InstanceList current_;                 // The segment in flight.
   ServerLink* link_{nullptr};
   bool retriedUnknownInstance_{false};
+
+  // kong.response.set_header & co. from rewrite/access, applied when the response exists (at the
+  // start of the first response-side phase; wants(HeaderFilter) is true while any wait, so the
+  // proxy runs that phase even with no header_filter plugin: no round trip is made then).
+  PendingHeaders pendingResponseHeaders_;
 
   // The collecting access phase.
   bool accessRan_{false};

@@ -212,8 +212,10 @@ TEST_CASE("MutationApplier.phaseRestrictions", "[mutation_applier]") {
   h.add().mutable_log()->set_message("hello");
   auto r3 = h.apply(Phase::Log);
   CHECK(r3.applied == 1);
-  CHECK(r3.rejections.size() == 2);
+  CHECK(r3.ignored == 2);          // Not rejections: the response is gone.
+  CHECK(r3.rejections.empty());
   CHECK(r3.logLines.size() == 1);
+  CHECK(h.state.response.headers.getAll("X-Resp").empty());
 
   Fixture i;
   i.add().set_response_status(100);
@@ -272,4 +274,98 @@ TEST_CASE("MutationApplier.emptyMutationRejected", "[mutation_applier]") {
   auto r = f.apply(Phase::Access);
   CHECK(r.applied == 0);
   CHECK(r.rejections.size() == 1);
+}
+
+TEST_CASE("MutationApplier.responseHeadersBeforeTheResponseWait", "[mutation_applier]") {
+  Fixture f;
+  PendingHeaders pending;
+  f.options.pendingResponseHeaders = &pending;
+  header(f.add().mutable_response_header(), v1::HEADER_ACTION_SET, "X-Hello", "hi");
+  header(f.add().mutable_response_header(), v1::HEADER_ACTION_ADD, "X-Multi", "1");
+  header(f.add().mutable_response_header(), v1::HEADER_ACTION_ADD, "X-Multi", "2");
+  header(f.add().mutable_response_header(), v1::HEADER_ACTION_CLEAR, "Server");
+  header(f.add().mutable_response_header(), v1::HEADER_ACTION_SET, "Connection", "close");
+  auto r = f.apply(Phase::Access);
+  CHECK(r.applied == 4);
+  CHECK(r.rejections.size() == 1);  // Hop-by-hop: rejected as in any phase.
+  CHECK(pending.size() == 4);
+  CHECK_FALSE(f.state.response.headers.has("X-Hello"));  // Not yet: no response exists.
+
+  // Later, the response (from the upstream) exists.
+  http::HeaderMap upstream;
+  upstream.add("Server", "up");
+  upstream.add("X-Hello", "from-upstream");
+  applyPendingResponseHeaders(pending, upstream);
+  CHECK(pending.empty());
+  CHECK(upstream.getAll("X-Hello").size() == 1);
+  CHECK(*upstream.get("X-Hello") == "hi");
+  CHECK(upstream.getAll("X-Multi").size() == 2);
+  CHECK_FALSE(upstream.has("Server"));
+
+  // Without a place to keep them (no caller support), they are rejected, never lost silently.
+  Fixture g;
+  header(g.add().mutable_response_header(), v1::HEADER_ACTION_SET, "X-Hello", "hi");
+  CHECK(g.apply(Phase::Rewrite).rejections.size() == 1);
+}
+
+TEST_CASE("MutationApplier.exitTakesPendingResponseHeaders", "[mutation_applier]") {
+  Fixture f;
+  PendingHeaders pending;
+  f.options.pendingResponseHeaders = &pending;
+  header(f.add().mutable_response_header(), v1::HEADER_ACTION_SET, "X-Early", "1");
+  header(f.add().mutable_response_header(), v1::HEADER_ACTION_SET, "X-Both", "early");
+  auto* e = f.add().mutable_exit();
+  e->set_status(403);
+  auto* h = e->add_headers();
+  h->set_name("X-Both");
+  h->set_value("exit");
+  auto r = f.apply(Phase::Access);
+  CHECK(r.exited);
+  REQUIRE(f.state.exit);
+  CHECK(pending.empty());
+  CHECK(*f.state.exit->headers.get("X-Early") == "1");
+  CHECK(f.state.exit->headers.getAll("X-Both").size() == 1);
+  CHECK(*f.state.exit->headers.get("X-Both") == "exit");
+}
+
+TEST_CASE("MutationApplier.exitInResponsePhasesChangesTheResponse", "[mutation_applier]") {
+  Fixture f;
+  f.state.response.status = 200;
+  f.state.responseBody = "upstream body";
+  auto* e = f.add().mutable_exit();
+  e->set_status(418);
+  e->set_body("teapot");
+  e->set_has_body(true);
+  auto* h = e->add_headers();
+  h->set_name("Server");
+  h->set_value("exit");
+  header(f.add().mutable_response_header(), v1::HEADER_ACTION_SET, "X-After", "1");
+  auto r = f.apply(Phase::Response);
+  CHECK(r.exited);
+  CHECK_FALSE(f.state.exit);  // The response exists: changed in place.
+  CHECK(f.state.response.status == 418);
+  CHECK(*f.state.responseBody == "teapot");
+  CHECK(f.state.response.headers.getAll("Server").size() == 1);
+  CHECK(*f.state.response.headers.get("Server") == "exit");
+  CHECK(f.state.responseSource == "exit");
+  CHECK_FALSE(f.state.response.headers.has("X-After"));  // Nothing after an exit applies.
+
+  Fixture g;
+  g.state.response.status = 200;
+  auto* ge = g.add().mutable_exit();
+  ge->set_status(503);
+  ge->set_body("no body here");
+  ge->set_has_body(true);
+  auto r2 = g.apply(Phase::HeaderFilter);
+  CHECK(r2.exited);
+  CHECK(g.state.response.status == 503);
+  CHECK_FALSE(g.state.responseBody);
+  CHECK(r2.rejections.size() == 1);  // The body, reported.
+
+  Fixture i;
+  i.add().mutable_exit()->set_status(101);
+  auto r3 = i.apply(Phase::Response);
+  CHECK_FALSE(r3.exited);
+  CHECK_FALSE(r3.fatal);
+  CHECK(r3.rejections.size() == 1);
 }

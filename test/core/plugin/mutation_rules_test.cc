@@ -140,18 +140,22 @@ TEST_CASE("MutationRules.allowedInPhase", "[mutation_rules]") {
     CHECK_FALSE(ok(op, Phase::HeaderFilter));
     CHECK_FALSE(ok(op, Phase::Log));
   }
-  for (auto op : {M::kResponseHeader, M::kResponseStatus}) {
-    CHECK_FALSE(ok(op, Phase::Access));
-    CHECK(ok(op, Phase::Response));
-    CHECK(ok(op, Phase::HeaderFilter));
-    CHECK_FALSE(ok(op, Phase::Log));
+  // kong.response.set_header works in rewrite/access too (applied to the response later).
+  for (auto p : {Phase::Rewrite, Phase::Access, Phase::Response, Phase::HeaderFilter}) {
+    CHECK(ok(M::kResponseHeader, p));
   }
+  CHECK_FALSE(ok(M::kResponseHeader, Phase::Log));
+  CHECK_FALSE(ok(M::kResponseStatus, Phase::Rewrite));
+  CHECK_FALSE(ok(M::kResponseStatus, Phase::Access));
+  CHECK(ok(M::kResponseStatus, Phase::Response));
+  CHECK(ok(M::kResponseStatus, Phase::HeaderFilter));
+  CHECK_FALSE(ok(M::kResponseStatus, Phase::Log));
   CHECK(ok(M::kResponseBody, Phase::Response));
   CHECK_FALSE(ok(M::kResponseBody, Phase::HeaderFilter));
   CHECK(ok(M::kExit, Phase::Access));
   CHECK(ok(M::kExit, Phase::Rewrite));
   CHECK(ok(M::kExit, Phase::Response));
-  CHECK_FALSE(ok(M::kExit, Phase::HeaderFilter));
+  CHECK(ok(M::kExit, Phase::HeaderFilter));
   CHECK_FALSE(ok(M::kExit, Phase::Log));
   CHECK(ok(M::kShared, Phase::Access));
   CHECK_FALSE(ok(M::kShared, Phase::Log));
