@@ -1,6 +1,7 @@
 #include "plugin/plan.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace gateway::plugin {
 
@@ -254,6 +255,37 @@ std::vector<InstanceList> segmentsByServer(const InstanceList& list, Phase phase
     out.back().push_back(i);
   }
   return out;
+}
+
+PlanBuildError configureErrorAt(const std::string& entityPath, const std::string& message) {
+  const std::string config = entityPath + ".config";
+  const size_t colon = message.find(": ");
+  const bool rooted = message.rfind("config", 0) == 0 &&
+                      (message.size() == 6 || message[6] == '.' || message[6] == ':');
+  if (rooted) {
+    if (message.size() == 6) {
+      return {config, "rejected by the plugin server"};
+    }
+    if (message[6] == ':') {  // "config: why" or "config:why"
+      const size_t start = message.find_first_not_of(' ', 7);
+      return {config, start == std::string::npos ? message : message.substr(start)};
+    }
+    if (colon == std::string::npos) {
+      return {config, message.substr(7)};
+    }
+    return {entityPath + "." + message.substr(0, colon), message.substr(colon + 2)};
+  }
+  if (colon != std::string::npos && colon > 0) {
+    const std::string head = message.substr(0, colon);
+    const bool fieldPath = std::all_of(head.begin(), head.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+             c == '[' || c == ']';
+    });
+    if (fieldPath) {
+      return {config + "." + head, message.substr(colon + 2)};
+    }
+  }
+  return {config, message};
 }
 
 PlanBuildResult buildPlanData(config::ConfigSharedPtr config,

@@ -171,6 +171,14 @@ struct PlanBuildError {
   std::string message;
 };
 
+// Places a plugin server's Configure error (InstanceResult.error) at the plugin entity
+// `entityPath` (e.g. "plugins[2]"). SDKs word them differently: the Go SDK names the place from
+// the config root ("config.limits.max: expected ...", "config: invalid JSON ..."), the C++ SDK
+// relative to it ("message: expected a string"). Both become
+// {"plugins[2].config.limits.max", "expected ..."} / {"plugins[2].config.message", ...}; a
+// message without a field path ("invalid JSON ...") is placed at "plugins[2].config".
+PlanBuildError configureErrorAt(const std::string& entityPath, const std::string& message);
+
 struct PlanBuildResult {
   std::shared_ptr<PlanData> data;        // Null when errors is non-empty.
   std::vector<PlanBuildError> errors;

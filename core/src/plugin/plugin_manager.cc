@@ -233,7 +233,12 @@ public:
                 const v1::InstanceResult* r = k < resp.results_size() ? &resp.results(k) : nullptr;
                 if (r == nullptr || !r->ok()) {
                   const std::string path = pathOf.at(inst.instance_id());
-                  errors->push_back({path + ".config", r ? r->error() : "no Configure result"});
+                  if (r == nullptr) {
+                    errors->push_back({path + ".config", "no Configure result"});
+                  } else {
+                    PlanBuildError e = configureErrorAt(path, r->error());
+                    errors->push_back({std::move(e.path), std::move(e.message)});
+                  }
                 } else {
                   configured->emplace_back(s, inst);
                 }

@@ -209,3 +209,24 @@ TEST_CASE("Plan.segmentsSplitByServer", "[plan]") {
   REQUIRE(rw.size() == 1);
   CHECK(names(rw[0]) == std::vector<std::string>{"rewriter"});
 }
+
+TEST_CASE("Plan.configureErrorsPlacedAtTheEntity", "[plan]") {
+  auto at = [](const std::string& message) {
+    PlanBuildError e = configureErrorAt("plugins[2]", message);
+    return e.path + ": " + e.message;
+  };
+  // Go SDK: from the config root.
+  CHECK(at("config.limits.max_count: expected an integer") ==
+        "plugins[2].config.limits.max_count: expected an integer");
+  CHECK(at("config: invalid JSON at offset 3") == "plugins[2].config: invalid JSON at offset 3");
+  CHECK(at("config") == "plugins[2].config: rejected by the plugin server");
+  // C++ SDK: relative to the config.
+  CHECK(at("message: expected a string") == "plugins[2].config.message: expected a string");
+  CHECK(at("limits.max: out of range") == "plugins[2].config.limits.max: out of range");
+  CHECK(at("tags[1]: expected a string") == "plugins[2].config.tags[1]: expected a string");
+  // A field that merely starts with "config".
+  CHECK(at("configuration: bad") == "plugins[2].config.configuration: bad");
+  // No field path: placed at the config.
+  CHECK(at("invalid JSON: unexpected end") == "plugins[2].config: invalid JSON: unexpected end");
+  CHECK(at("init hook failed") == "plugins[2].config: init hook failed");
+}
