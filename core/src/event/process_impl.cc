@@ -1,10 +1,27 @@
 // Child processes on uv_spawn: stdout/stderr are pipes read line by line; onExit is delivered
 // after the exit callback AND both pipes reached EOF (so every line comes first), or at most
 // kOutputGrace after the exit if a grandchild keeps a pipe open.
+//
+// ProcessOptions::dieWithParent (Linux): uv_spawn cannot run code in the child between fork and
+// exec, so such children are forked here instead: the child sets PR_SET_PDEATHSIG(SIGKILL),
+// checks its parent is still there, resets signal dispositions and mask (as uv_spawn does) and
+// execs. Its pipes are then opened as libuv pipes (same reading path as uv_spawn's), and its exit
+// is reaped with waitpid(pid) on SIGCHLD (libuv only reaps the pids it spawned itself).
 
+#include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "event/dispatcher_impl.h"
 #include "event/line_splitter.h"
@@ -37,6 +54,8 @@ public:
   }
 
   ~ProcessImpl() override {
+    *alive_ = false;
+    childWatcher_.reset();
     if (process_ != nullptr) {
       closeBox(process_);
     }
@@ -99,11 +118,23 @@ public:
 
     process_ = new ProcessBox(this);
     process_->handle.data = process_;
-    int rc = uv_spawn(dispatcher_.loop(), &process_->handle, &opts);
-    if (rc != 0) {
-      return uvStatus(rc, "spawn " + options.argv[0]);  // The destructor closes the handles.
+#ifdef __linux__
+    if (options.dieWithParent) {
+      delete process_;  // Never initialised: no uv_process_t for a child forked here.
+      process_ = nullptr;
+      Status forked = forkExec(options, argv, env);
+      if (!forked.isOk()) {
+        return forked;
+      }
+    } else
+#endif
+    {
+      int rc = uv_spawn(dispatcher_.loop(), &process_->handle, &opts);
+      if (rc != 0) {
+        return uvStatus(rc, "spawn " + options.argv[0]);  // The destructor closes the handles.
+      }
+      pid_ = process_->handle.pid;
     }
-    pid_ = process_->handle.pid;
     running_ = true;
     for (auto* pipe : pipes_) {
       uv_read_start(
@@ -128,10 +159,155 @@ public:
     if (!running_) {
       return invalidArgument("kill: process is not running");
     }
+    if (forked_) {
+      return ::kill(pid_, signum) == 0 ? Status::ok() : uvStatus(-errno, "kill");
+    }
     return uvStatus(uv_process_kill(&process_->handle, signum), "kill");
   }
 
 private:
+#ifdef __linux__
+  // argv[0] as execvp would find it (resolved before fork: the child only makes
+  // async-signal-safe calls).
+  static std::string resolveProgram(const std::string& program) {
+    if (program.find('/') != std::string::npos) {
+      return program;
+    }
+    const char* path = ::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+    size_t start = 0;
+    while (start <= dirs.size()) {
+      size_t end = dirs.find(':', start);
+      if (end == std::string::npos) {
+        end = dirs.size();
+      }
+      std::string dir = dirs.substr(start, end - start);
+      std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        return candidate;
+      }
+      start = end + 1;
+    }
+    return {};
+  }
+
+  Status forkExec(const ProcessOptions& options, std::vector<char*>& argv, std::vector<char*>& env) {
+    const std::string program = resolveProgram(options.argv[0]);
+    if (program.empty()) {
+      return uvStatus(UV_ENOENT, "spawn " + options.argv[0]);
+    }
+    int out[2] = {-1, -1};
+    int err[2] = {-1, -1};
+    int status[2] = {-1, -1};  // The child reports an exec failure (errno) here.
+    auto closeAll = [&] {
+      for (int* p : {out, err, status}) {
+        for (int i = 0; i < 2; ++i) {
+          if (p[i] >= 0) {
+            ::close(p[i]);
+            p[i] = -1;
+          }
+        }
+      }
+    };
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
+        ::pipe2(status, O_CLOEXEC) != 0) {
+      const int e = errno;
+      closeAll();
+      return uvStatus(-e, "spawn " + options.argv[0]);
+    }
+    const int devNull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    const char* cwd = options.workingDirectory.empty() ? nullptr
+                                                        : options.workingDirectory.c_str();
+    const pid_t parent = ::getpid();
+    // Watch SIGCHLD before the child can exit.
+    forked_ = true;
+    childWatcher_ = watchSignal(dispatcher_, SIGCHLD, [this] { reapChild(); });
+
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      // Child: async-signal-safe calls only.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      int code = 0;
+      if (::getppid() != parent) {
+        ::_exit(127);  // The parent died before prctl.
+      }
+      if ((devNull >= 0 && ::dup2(devNull, 0) < 0) || ::dup2(out[1], 1) < 0 ||
+          ::dup2(err[1], 2) < 0) {
+        code = errno;
+      }
+      if (code == 0 && cwd != nullptr && ::chdir(cwd) != 0) {
+        code = errno;
+      }
+      if (code == 0) {
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; ++sig) {
+          if (sig != SIGKILL && sig != SIGSTOP) {
+            ::sigaction(sig, &dfl, nullptr);
+          }
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+        ::execve(program.c_str(), argv.data(), env.data());
+        code = errno;
+      }
+      ssize_t ignored = ::write(status[1], &code, sizeof(code));
+      (void)ignored;
+      ::_exit(127);
+    }
+    const int forkErrno = errno;
+    if (devNull >= 0) {
+      ::close(devNull);
+    }
+    if (pid < 0) {
+      closeAll();
+      childWatcher_.reset();
+      return uvStatus(-forkErrno, "spawn " + options.argv[0]);
+    }
+    pid_ = pid;
+    ::close(out[1]);
+    ::close(err[1]);
+    ::close(status[1]);
+    out[1] = err[1] = status[1] = -1;
+    // Exec succeeded when the status pipe closes without data (CLOEXEC).
+    int childErrno = 0;
+    ssize_t n;
+    do {
+      n = ::read(status[0], &childErrno, sizeof(childErrno));
+    } while (n < 0 && errno == EINTR);
+    ::close(status[0]);
+    status[0] = -1;
+    if (n == static_cast<ssize_t>(sizeof(childErrno))) {
+      int wstatus = 0;
+      ::waitpid(pid, &wstatus, 0);
+      closeAll();
+      childWatcher_.reset();
+      return uvStatus(-childErrno, "spawn " + options.argv[0]);
+    }
+    uv_pipe_open(&pipes_[0]->handle, out[0]);
+    uv_pipe_open(&pipes_[1]->handle, err[0]);
+    return Status::ok();
+  }
+
+  void reapChild() {
+    if (!running_ || exited_) {
+      return;
+    }
+    int wstatus = 0;
+    pid_t r;
+    do {
+      r = ::waitpid(pid_, &wstatus, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r != pid_) {
+      return;
+    }
+    const int64_t exitStatus = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 0;
+    const int termSignal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+    onExited(exitStatus, termSignal);
+  }
+#endif
+
   static void onReadCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
     auto* box = static_cast<PipeBox*>(stream->data);
     ProcessImpl* self = box->owner;
@@ -149,9 +325,9 @@ private:
       return;
     }
     // EOF or error: the pipe is done.
-    ProcessBox* processBox = self->process_;
+    std::shared_ptr<bool> alive = self->alive_;
     self->closePipe(index);
-    if (processBox->owner == nullptr) {
+    if (!*alive) {
       return;  // Destroyed by onOutputLine.
     }
     self->maybeDeliverExit();
@@ -163,14 +339,18 @@ private:
     if (self == nullptr) {
       return;
     }
-    self->running_ = false;
-    self->exited_ = true;
-    self->exitStatus_ = exitStatus;
-    self->termSignal_ = termSignal;
-    if (self->pipes_[0] != nullptr || self->pipes_[1] != nullptr) {
-      self->graceTimer_->enable(kOutputGrace);
+    self->onExited(exitStatus, termSignal);
+  }
+
+  void onExited(int64_t exitStatus, int termSignal) {
+    running_ = false;
+    exited_ = true;
+    exitStatus_ = exitStatus;
+    termSignal_ = termSignal;
+    if (pipes_[0] != nullptr || pipes_[1] != nullptr) {
+      graceTimer_->enable(kOutputGrace);
     }
-    self->maybeDeliverExit();
+    maybeDeliverExit();  // May destroy this.
   }
 
   // Flushes the unterminated line of pipe `index` and closes it. May destroy this (through
@@ -189,10 +369,10 @@ private:
 
   void finishOutput() {
     // The grace period ended with a pipe still open (a grandchild holds it).
-    ProcessBox* box = process_;
+    std::shared_ptr<bool> alive = alive_;
     for (int i = 0; i < 2; ++i) {
       closePipe(i);
-      if (box->owner == nullptr) {
+      if (!*alive) {
         return;
       }
     }
@@ -220,6 +400,9 @@ private:
   bool exitDelivered_{false};
   int64_t exitStatus_{0};
   int termSignal_{0};
+  std::shared_ptr<bool> alive_{std::make_shared<bool>(true)};  // False once destroyed.
+  bool forked_{false};            // dieWithParent: forked here, not by uv_spawn.
+  SignalWatcherPtr childWatcher_; // dieWithParent: SIGCHLD -> waitpid(pid_).
 };
 
 } // namespace

@@ -76,12 +76,18 @@ void ServerSupervisor::spawn() {
   options.extraEnv["GANTRY_PLUGIN_PROTOCOL_VERSIONS"] = "1";
   options.extraEnv["GANTRY_PLUGIN_SOCKET"] = socket;
   options.extraEnv["GANTRY_PLUGIN_SERVER_NAME"] = name();
-  // TODO(plugin): ask event/ for a ProcessOptions flag setting PR_SET_PDEATHSIG in the child;
-  // until then a gantry killed with SIGKILL leaves its plugin servers running.
+  // A gantry killed with SIGKILL (or crashing) takes its plugin servers with it. The supervisor
+  // runs on the main thread, which lives as long as the process.
+  options.dieWithParent = true;
   auto spawned = env_.spawn(env_.main, options, *this);
   if (!spawned.isOk()) {
-    env_.log("error", "plugin server \"" + name() + "\": cannot start: " +
-                          spawned.status().message());
+    const std::string why = "plugin server \"" + name() + "\": cannot start: " +
+                            spawned.status().message();
+    env_.log("error", why);
+    // At start-up (gantry start/check) a command that cannot be spawned fails at once with the
+    // reason instead of retrying until start_timeout; later it is retried with backoff.
+    reportFirst(unavailable("cannot start " + shared_.config.command.front() + ": " +
+                            spawned.status().message()));
     onExit(-1, 0);
     return;
   }

@@ -19,6 +19,10 @@ struct ProcessOptions {
   std::vector<std::string> argv;               // argv[0] is the program (searched in PATH).
   std::map<std::string, std::string> extraEnv; // Added to the parent's environment.
   std::string workingDirectory;                // Empty = inherit.
+  // Linux: the child gets SIGKILL when the thread that spawned it dies (PR_SET_PDEATHSIG), so it
+  // never outlives a gantry that was SIGKILLed or crashed. Spawn from a thread that lives as
+  // long as the process (the main thread). Elsewhere: ignored.
+  bool dieWithParent{false};
 };
 
 class ProcessCallbacks {
