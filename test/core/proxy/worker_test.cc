@@ -289,5 +289,10 @@ TEST_CASE("ProxyWorker.hundredMegabytesStreamWithFlatMemory") {
   CHECK(c->responses[1].head.status == 200);
   CHECK(c->bodyBytes >= size);
   INFO("RSS before " << before << " peak " << peak);
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer quarantines freed memory (256 MiB by default): RSS says nothing here.
+  WARN("RSS growth not checked under AddressSanitizer");
+#else
   CHECK(peak - before < 32ull * 1024 * 1024);
+#endif
 }
