@@ -9,7 +9,8 @@
 * `server_pids(gw, binary)`: pids of gantry's children running that binary (plugin servers).
 * `Sidecar`: runs a plugin server ourselves (`-listen ADDR`) and parses its READY line.
 * `ClientLoop`: requests in a thread, recording (status, headers, body) of each, for outages.
-* `status_json(port)`: GET /status of the status endpoint (None when nothing listens).
+* `status_port(gw)`, `status_json(port)`: the status endpoint's port (from the log) and its
+  GET /status JSON (None when nothing listens).
 * `wait_until(pred, timeout)`: polls a condition with a deadline (no blind sleeps).
 """
 
@@ -310,6 +311,13 @@ def server_pid_changed(gw, binary, old, timeout=15.0):
 
 
 # -- status endpoint -----------------------------------------------------------------------------
+
+def status_port(gw, timeout=10.0):
+    """The status endpoint's port (gantry logs `status endpoint listening on HOST:PORT` when
+    gantry.status_listen is set; use "127.0.0.1:0")."""
+    m = gw.wait_for_log(r"status endpoint listening on (?:\[[^\]]*\]|[^\s:]+):(\d+)", timeout)
+    return int(m.group(1))
+
 
 def status_json(port, path="/status"):
     """The status endpoint's JSON, or None when nothing listens on port."""

@@ -3,7 +3,8 @@ of a route-scoped config over a global one; `gantry check` names unknown plugins
 (validated against the schema the plugin server declares)."""
 
 from gantry_harness import request, route
-from plugin_harness import check, echo_service, managed, plugin, plugin_config
+from plugin_harness import (check, echo_service, managed, pid_alive, plugin, plugin_config,
+                            server_pid, wait_until)
 
 HOST = "example.com"
 
@@ -133,3 +134,11 @@ def test_start_refuses_bad_plugin_config(tmp_path, upstream):
         if gw.proc and gw.proc.poll() is None:
             gw.kill()
     raise AssertionError("gantry started with an invalid plugin config")
+
+
+def test_plugin_server_does_not_outlive_gantry(gantry, upstream):
+    gw = gantry(hello_cfg(upstream, [plugin("go-hello", {"message": "hi"})]))
+    assert hello_header(gw.port, "/hello")[1] == "Go says hi to %s" % HOST
+    pid = server_pid(gw, "go-hello")
+    gw.stop()
+    wait_until(lambda: not pid_alive(pid), 5, what="go-hello (pid %d) exiting with gantry" % pid)

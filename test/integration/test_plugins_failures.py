@@ -3,15 +3,18 @@ by gantry, traffic recovers); plugin timeouts (504 fail closed, skipped fail ope
 changes a plugin's config keeps its server; sidecars (tcp and unix); malformed mutations are
 rejected and counted while gantry keeps serving."""
 
+import os
+import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from echo_upstream import header, header_all
-from gantry_harness import Conn, dead_port, request, route
+from gantry_harness import Conn, request, route
 from plugin_harness import (FAIL_500, ClientLoop, Sidecar, echo_service, find_counter,
                             kill_and_recover, managed, plugin, plugin_config, server_pid,
-                            server_pids, status_json, wait_until)
+                            server_pids, status_json, status_port, wait_until)
 
 HOST = "example.com"
 FAIL_504 = {"message": "The plugin server is timing out"}
@@ -43,13 +46,44 @@ def test_managed_server_killed_fail_open(gantry, upstream):
                      fail_open=True)
 
 
-def slow_cfg(upstream):
+def test_calls_in_flight_when_the_server_dies(gantry, upstream):
+    """SIGKILL while calls are in flight: the fail-closed one answers 500 at once (not after
+    its 10 s timeout), the fail-open one is proxied without the plugin; the next request waits
+    for the restarted server and runs the plugin."""
+    cfg = slow_cfg(upstream, sleep_ms=3000, timeout=10000)
+    cfg["gantry"]["status_listen"] = "127.0.0.1:0"
+    gw = gantry(cfg)
+    port = status_port(gw)
+    assert timed(gw.port, "/fast/warm")[0].header("x-slow") == "done"
+    pid = server_pid(gw, "go-slow")
+    sent = status_json(port)["plugins"]["servers"]["go-slow"]["events_sent"]
+    with ThreadPoolExecutor(2) as pool:
+        closed = pool.submit(timed, gw.port, "/closed/x")
+        opened = pool.submit(timed, gw.port, "/open/x")
+        wait_until(lambda: status_json(port)["plugins"]["servers"]["go-slow"]["events_sent"]
+                   >= sent + 2, 5, what="both calls sent to go-slow")
+        os.kill(pid, signal.SIGKILL)
+        r, elapsed = closed.result(timeout=15)
+        assert r.status == 500 and r.json() == FAIL_500, r
+        assert elapsed < 2.5, "the fail-closed call ended after %.2fs" % elapsed
+        r, elapsed = opened.result(timeout=15)
+        assert r.status == 200 and r.header("x-slow") is None, r
+        assert elapsed < 2.5, "the fail-open call ended after %.2fs" % elapsed
+    r, _ = timed(gw.port, "/fast/after")
+    assert r.status == 200 and r.header("x-slow") == "done", r
+    assert server_pids(gw, "go-slow") not in ([], [pid])
+    servers = status_json(port)["plugins"]["servers"]["go-slow"]
+    assert servers["restarts"] >= 1 and servers["ready"] is True, servers
+    gw.wait_for_log(r"go-slow", timeout=5)
+
+
+def slow_cfg(upstream, sleep_ms=3000, timeout=300):
     routes = [route("closed", ["/closed"]), route("open", ["/open"]), route("fast", ["/fast"])]
     return plugin_config(
         services=[echo_service(upstream, routes)],
         plugin_servers=[managed("go-slow")],
-        plugins=[plugin("go-slow", {"sleep_ms": 3000}, route="closed", timeout=300),
-                 plugin("go-slow", {"sleep_ms": 3000}, route="open", timeout=300,
+        plugins=[plugin("go-slow", {"sleep_ms": sleep_ms}, route="closed", timeout=timeout),
+                 plugin("go-slow", {"sleep_ms": sleep_ms}, route="open", timeout=timeout,
                         fail_open=True),
                  plugin("go-slow", {"sleep_ms": 0}, route="fast", timeout=2000)])
 
@@ -78,6 +112,21 @@ def test_slow_plugin_times_out(gantry, upstream):
     # The server is still usable after the cancelled calls.
     r, _ = timed(gw.port, "/fast/y")
     assert r.status == 200 and r.header("x-slow") == "done", r
+
+
+@pytest.mark.xfail(reason="missing feature: a reload does not start plugin servers added to "
+                   "plugin_servers (gantry warns 'plugin server changes need a restart'); "
+                   "PROTOCOL.md 3.6 describes reloads changing the servers", strict=True)
+def test_reload_adds_plugin_server(gantry, upstream):
+    gw = gantry(hello_cfg(upstream, "one"))
+    cfg = hello_cfg(upstream, "one")
+    cfg["plugin_servers"].append(managed("cpp-hello"))
+    cfg["plugins"].append(plugin("cpp-hello", {"message": "new"}, route="r"))
+    mark = gw.reload(cfg)
+    m = gw.wait_for_log(r"configuration reload(ed|.*failed.*)", timeout=15, since=mark)
+    assert "failed" not in m.group(0), gw.log_text()
+    r = request(gw.port, "GET", "/r", host=HOST)
+    assert hello_ok(r, "one") and r.header("x-hello-from-cpp") == "C++ says new to %s" % HOST, r
 
 
 def test_reload_changes_config_keeps_server(gantry, upstream):
@@ -115,19 +164,20 @@ def test_sidecar(gantry, upstream, tmp_path, listen):
 BAD_MODES = ["crlf-response", "crlf-request", "hop-request", "hop-response", "bad-name"]
 
 
-def bad_cfg(upstream, status_port):
+def bad_cfg(upstream):
     routes = [route("m-%s" % m, ["/%s" % m]) for m in BAD_MODES]
     return plugin_config(
         services=[echo_service(upstream, routes)],
         plugin_servers=[managed("go-bad-mutation")],
         plugins=[plugin("go-bad-mutation", {"mode": m}, route="m-%s" % m) for m in BAD_MODES],
-        gantry={"status_listen": "127.0.0.1:%d" % status_port})
+        gantry={"status_listen": "127.0.0.1:0"})
 
 
 def test_malformed_mutations_rejected(gantry, upstream):
-    status_port = dead_port()
-    gw = gantry(bad_cfg(upstream, status_port))
-    before = status_json(status_port)
+    gw = gantry(bad_cfg(upstream))
+    port = status_port(gw)
+    before = status_json(port)
+    assert before is not None, "GET /status on gantry.status_listen failed"
     with Conn(gw.port) as c:
         for mode in BAD_MODES * 2:  # twice, on one keep-alive connection
             r = c.request("GET", "/%s/x" % mode, host=HOST)
@@ -150,11 +200,8 @@ def test_malformed_mutations_rejected(gantry, upstream):
     gw.wait_for_log(r"(?i)go-bad-mutation.*reject|reject.*go-bad-mutation", timeout=5)
     gw.assert_running()
     assert request(gw.port, "GET", "/crlf-response/again", host=HOST).status == 200
-    after = status_json(status_port)
-    if after is None:
-        pytest.xfail("no status endpoint on gantry.status_listen: rejected_mutations unchecked")
-    rejected_before = find_counter(before or {}, "rejected_mutations") or 0
-    rejected = find_counter(after, "rejected_mutations")
-    assert rejected is not None, after
-    # At least one rejected mutation per mode and round (hop-* modes make two).
-    assert rejected - rejected_before >= 2 * len(BAD_MODES) + 1, after
+    after = status_json(port)
+    rejected_before = find_counter(before["plugins"], "rejected_mutations")
+    # Per round: one per mode, two for each hop-* mode (7); two rounds and one more request.
+    assert after["plugins"]["rejected_mutations"] - rejected_before == 15, after
+    assert after["plugins"]["servers"]["go-bad-mutation"]["rejected_mutations"] == 15, after
