@@ -296,3 +296,18 @@ TEST_CASE("ProxyWorker.hundredMegabytesStreamWithFlatMemory") {
   CHECK(peak - before < 32ull * 1024 * 1024);
 #endif
 }
+
+TEST_CASE("ProxyWorker.connectionCloseHonoured") {
+  Env env;
+  env.start();
+  auto c = env.connect();
+  c->send("GET /api/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  REQUIRE(env.run([&] { return c->eof && c->completed() == 1; }));
+  CHECK(c->responses[0].head.status == 200);
+  CHECK(c->responses[0].head.headers.get("Connection") == "close");
+  // The upstream connection stays pooled for the next client.
+  auto d = env.connect();
+  d->send("GET /api/y HTTP/1.1\r\nHost: a\r\n\r\n");
+  REQUIRE(env.run([&] { return d->completed() == 1; }));
+  CHECK(env.upstream.conns.size() == 1);
+}
