@@ -122,6 +122,15 @@ public:
       auto shared = std::make_unique<ServerShared>();
       shared->index = i;
       shared->config = config->pluginServers[i];
+      // A relative program path ("plugins/go-hello") is relative to the configuration file's
+      // directory, so the file works from any working directory; a bare name is searched in PATH.
+      auto& command = shared->config.command;
+      if (!command.empty() && command[0].find('/') != std::string::npos &&
+          command[0].front() != '/' && !config->sourcePath.empty()) {
+        command[0] = (std::filesystem::path(config->sourcePath).parent_path() / command[0])
+                         .lexically_normal()
+                         .string();
+      }
       servers_.push_back(std::move(shared));
     }
     for (auto& s : servers_) {

@@ -445,3 +445,34 @@ TEST_CASE("PluginRuntime.unreachableServerFailsStart", "[plugin_runtime]") {
   CHECK(errors[0].path == "plugin_servers[0]");
   CHECK(errors[0].message.find("could not be reached within 300 ms") != std::string::npos);
 }
+
+TEST_CASE("PluginRuntime.managedCommandRelativeToTheConfigFile", "[plugin_runtime]") {
+  // "dir/test_plugin_server" in a file at <build>/test/core/conf.yaml names
+  // <build>/test/core/plugin/test_plugin_server whatever the working directory.
+  const std::filesystem::path bin(TEST_PLUGIN_SERVER_PATH);
+  auto cfg = sidecarConfig("");
+  cfg->sourcePath = (bin.parent_path().parent_path() / "conf.yaml").string();
+  cfg->pluginServers[0].address.clear();
+  cfg->pluginServers[0].command = {bin.parent_path().filename().string() + "/" +
+                                   bin.filename().string()};
+  cfg->plugins = {entity("add-header", "hi")};
+  Harness h;
+  REQUIRE(h.start(cfg).empty());
+  auto r = h.access(1);
+  CHECK(r[0]->outcome->kind == PhaseOutcome::Kind::Continue);
+  h.destroyRequests(r);
+}
+
+TEST_CASE("PluginRuntime.managedCommandThatCannotStartFailsAtOnce", "[plugin_runtime]") {
+  auto cfg = sidecarConfig("");
+  cfg->pluginServers[0].address.clear();
+  cfg->pluginServers[0].command = {"/nonexistent/plugin-server"};
+  cfg->pluginServers[0].startTimeout = 10000ms;
+  Harness h;
+  const auto began = std::chrono::steady_clock::now();
+  auto errors = h.start(cfg);
+  CHECK(std::chrono::steady_clock::now() - began < 5000ms);  // Not the start_timeout.
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].path == "plugin_servers[0]");
+  CHECK(errors[0].message.find("cannot start /nonexistent/plugin-server") != std::string::npos);
+}
