@@ -3,7 +3,9 @@ still runs); the response phase rewrites headers and the buffered body; the log 
 line per request, off the request path (a slow log plugin never delays the client)."""
 
 import time
+import zlib
 
+from echo_upstream import header
 from gantry_harness import Conn, request, route
 from plugin_harness import echo_service, managed, plugin, plugin_config, wait_until
 
@@ -137,3 +139,39 @@ def test_log_phase_never_delays_the_client(gantry, upstream):
             assert elapsed < 1.5, "request %d took %.2fs: the log phase delayed it" % (i, elapsed)
     # The log phase did run (its log line reaches gantry's error log).
     gw.wait_for_log(r"go-slow log done /slowlog/2", timeout=15)
+
+
+def body_cfg(upstream):
+    routes = [route("fetch", ["/fetch"]), route("declared", ["/declared"])]
+    return plugin_config(services=[echo_service(upstream, routes)],
+                         plugin_servers=[managed("go-body")],
+                         plugins=[plugin("go-body-fetch", {"upper": True}, route="fetch"),
+                                  plugin("go-body-declared", {}, route="declared")])
+
+
+def chunked(body, size=10000):
+    out = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size])
+                   for i in range(0, len(body), size))
+    return out + b"0\r\n\r\n"
+
+
+def test_request_body_fetched_declared_and_replaced(gantry, upstream):
+    gw = gantry(body_cfg(upstream))
+    body = bytes(b"abcdefghij"[i % 10] for i in range(200000))
+    seen = "%d:%08x" % (len(body), zlib.crc32(body))
+    for path in ("/fetch/x", "/declared/x"):
+        for framing in ("content-length", "chunked"):
+            if framing == "chunked":
+                r = request(gw.port, "POST", path, host=HOST, body=chunked(body),
+                            headers={"Transfer-Encoding": "chunked"}, timeout=30)
+            else:
+                r = request(gw.port, "POST", path, host=HOST, body=body, timeout=30)
+            assert r.status == 200, (path, framing, r)
+            doc = r.json()
+            assert header(doc["headers"], "x-body-seen") == seen, (path, framing, doc["headers"])
+            want = body.upper() if path.startswith("/fetch") else body
+            assert (doc["body_len"], doc["body_crc32"]) == (len(want), zlib.crc32(want)), \
+                (path, framing, doc["body_len"])
+    # No body at all.
+    r = request(gw.port, "GET", "/fetch/empty", host=HOST)
+    assert r.status == 200 and header(r.json()["headers"], "x-body-seen") == "0:00000000", r
