@@ -4,7 +4,7 @@ of a route-scoped config over a global one; `gantry check` names unknown plugins
 
 from gantry_harness import request, route
 from plugin_harness import (check, echo_service, managed, pid_alive, plugin, plugin_config,
-                            server_pid, wait_until)
+                            server_pid, server_pids, wait_until)
 
 HOST = "example.com"
 
@@ -142,3 +142,27 @@ def test_plugin_server_does_not_outlive_gantry(gantry, upstream):
     pid = server_pid(gw, "go-hello")
     gw.stop()
     wait_until(lambda: not pid_alive(pid), 5, what="go-hello (pid %d) exiting with gantry" % pid)
+
+
+def test_reload_adds_and_removes_plugins(gantry, upstream):
+    gw = gantry(hello_cfg(upstream, [plugin("go-hello", {"message": "a"}, route="r-hello")]))
+    assert hello_header(gw.port, "/plain")[1] is None
+    pid = server_pid(gw, "go-hello")
+    mark = gw.reload(hello_cfg(upstream, [plugin("go-hello", {"message": "b"}, route="r-plain")]))
+    gw.wait_for_log(r"configuration reloaded", timeout=10, since=mark)
+    assert hello_header(gw.port, "/plain")[1] == "Go says b to %s" % HOST
+    assert hello_header(gw.port, "/hello")[1] is None
+    mark = gw.reload(hello_cfg(upstream, []))
+    gw.wait_for_log(r"configuration reloaded", timeout=10, since=mark)
+    assert hello_header(gw.port, "/plain")[1] is None
+    assert server_pids(gw, "go-hello") == [pid]
+
+
+def test_reload_with_bad_plugin_config_keeps_the_old_one(gantry, upstream):
+    gw = gantry(hello_cfg(upstream, [plugin("go-hello", {"message": "old"})]))
+    mark = gw.reload(hello_cfg(upstream, [plugin("go-hello", {"message": ["not", "a", "string"]}),
+                                          plugin("ghost", {}, route="r-plain")]))
+    gw.wait_for_log(r"plugins\[0\]\.config\.message", timeout=10, since=mark)
+    gw.wait_for_log(r"plugins\[1\]\.name", timeout=10, since=mark)
+    gw.assert_running()
+    assert hello_header(gw.port, "/hello")[1] == "Go says old to %s" % HOST

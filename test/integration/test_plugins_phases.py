@@ -175,3 +175,24 @@ def test_request_body_fetched_declared_and_replaced(gantry, upstream):
     # No body at all.
     r = request(gw.port, "GET", "/fetch/empty", host=HOST)
     assert r.status == 200 and header(r.json()["headers"], "x-body-seen") == "0:00000000", r
+
+
+def test_response_over_the_buffer_limit(gantry, upstream):
+    """A response-phase plugin buffers the upstream body, bounded by 8 MiB (PROTOCOL.md 2). A
+    valid upstream response over the bound must not be blamed on the upstream, and the error log
+    must say what happened."""
+    gw = gantry(transform_cfg(upstream))
+    limit = 8 * 1024 * 1024
+    r = request(gw.port, "GET", "/rt/x", host=HOST, headers={"X-Echo-Stream-Bytes": str(limit)},
+                timeout=30)
+    assert r.status == 200 and len(r.body) == limit and r.header("x-transformed") == "yes", r
+    mark = gw.line_count()
+    r = request(gw.port, "GET", "/rt/x", host=HOST,
+                headers={"X-Echo-Stream-Bytes": str(limit + 1)}, timeout=30)
+    assert r.status in (200, 500, 502), r
+    if r.status == 200:
+        assert len(r.body) == limit + 1, "truncated body"
+    else:
+        gw.wait_for_log(r"(?i)(too large|limit|exceed|buffer)", timeout=5, since=mark)
+        assert b"invalid response was received from the upstream" not in r.body, \
+            "a valid upstream response blamed on the upstream: %r" % r
