@@ -4,12 +4,30 @@
 
 namespace gateway::config::detail {
 
+namespace {
+
+// What identifies an entity declared without an id across reloads: its place in the file and its
+// name. Editing an entity's fields keeps its id; moving it to another place changes it.
+std::string stableKey(const MapReader& m) {
+  const YAML::Node& node = m.node();
+  std::string name;
+  for (const char* key : {"name", "username", "target"}) {
+    if (node.IsMap() && node[key] && node[key].IsScalar()) {
+      name = node[key].Scalar();
+      break;
+    }
+  }
+  return m.path() + "#" + name;
+}
+
+} // namespace
+
 void readId(MapReader& m, std::string& id) {
   if (m.string("id", id)) {
     std::string err = checkUuid(id);
     if (!err.empty()) m.error("id", err);
   }
-  if (id.empty()) id = generateUuid();
+  if (id.empty()) id = stableUuid(stableKey(m));
 }
 
 void readTags(MapReader& m, std::vector<std::string>& tags) {

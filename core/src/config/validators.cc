@@ -21,6 +21,26 @@ std::string generateUuid() {
   return buf;
 }
 
+std::string stableUuid(std::string_view key) {
+  // Two FNV-1a 64-bit hashes with different offsets give 128 bits; formatted as a UUID with the
+  // version-5 nibble (name-based) and the RFC 4122 variant.
+  auto fnv = [&](uint64_t h) {
+    for (unsigned char c : key) {
+      h ^= c;
+      h *= 0x100000001b3ULL;
+    }
+    return h;
+  };
+  uint64_t hi = fnv(0xcbf29ce484222325ULL), lo = fnv(0x84222325cbf29ce4ULL ^ key.size());
+  hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000005000ULL;  // version 5 (name-based)
+  lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[37];
+  snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+           static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+           static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  return buf;
+}
+
 std::string checkUuid(const std::string& id) {
   static const std::regex kUuid("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   return std::regex_match(id, kUuid) ? "" : "expected a valid UUID";

@@ -6,11 +6,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace gateway::config::detail {
 
 // A random UUID v4 string, e.g. "3f1c0e9a-5b7d-4c2e-9f10-0a1b2c3d4e5f".
 std::string generateUuid();
+// A UUID derived from `key` (same key, same UUID): ids of entities declared without one stay the
+// same across reloads, so their plugin instances are not re-created by every reload.
+std::string stableUuid(std::string_view key);
 std::string checkUuid(const std::string& id);
 // Kong's utf8_name: ASCII letters, digits, ".", "-", "_", "~" and any non-ASCII byte.
 std::string checkName(const std::string& name);

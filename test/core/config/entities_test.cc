@@ -301,3 +301,32 @@ upstreams:
 )");
   CHECK(errors.size() == 1);
 }
+
+TEST_CASE("entities without an id get the same id on every load") {
+  const char* text = R"(
+_format_version: "3.0"
+services:
+- name: s
+  url: http://127.0.0.1:9000
+  routes:
+  - name: r
+    paths: ["/"]
+    plugins:
+    - name: p
+  - paths: ["/b"]
+plugins:
+- name: p
+consumers:
+- username: alice
+)";
+  auto a = gateway::config::test::mustLoad(text);
+  auto b = gateway::config::test::mustLoad(text);
+  CHECK(a->services[0].id == b->services[0].id);
+  CHECK(a->routes[0].id == b->routes[0].id);
+  CHECK(a->routes[1].id == b->routes[1].id);
+  CHECK(a->routes[0].id != a->routes[1].id);
+  CHECK(a->plugins[0].id == b->plugins[0].id);
+  CHECK(a->plugins[0].id != a->plugins[1].id);
+  CHECK(a->consumers[0].id == b->consumers[0].id);
+  CHECK(a->services[0].id.size() == 36);
+}

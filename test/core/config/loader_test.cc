@@ -9,7 +9,8 @@
 namespace gateway::config::test {
 namespace {
 
-const std::regex kUuidV4("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+// Generated ids are name-based (version 5) UUIDs; random key-auth keys are version 4.
+const std::regex kUuidV4("[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
 
 TEST_CASE("loads a YAML file with a service and a nested route") {
   auto c = mustLoad(R"(
@@ -168,7 +169,7 @@ plugins: [{name: cors}]
   CHECK(c->pluginServers.empty());
 }
 
-TEST_CASE("generates uuid v4 ids for entities without one and keeps given ids") {
+TEST_CASE("generates name-based uuids for entities without one and keeps given ids") {
   auto c = mustLoad(R"(
 _format_version: "3.0"
 services:
@@ -366,7 +367,8 @@ TEST_CASE("the example configuration loads") {
   CHECK(s->port == 9000);
   CHECK(c.routes[0].name == "example-route");
   CHECK(c.routes[0].paths == std::vector<std::string>{"/"});
-  CHECK(c.pluginServers.empty());
+  REQUIRE(c.pluginServers.size() == 1);
+  CHECK(c.pluginServers[0].name == "go-hello");
 }
 
 TEST_CASE("find helpers look up by id or name") {
