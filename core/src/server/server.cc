@@ -45,6 +45,11 @@ int Server::run() {
   // once the first plan is built.
   plugins_->start(config, [this, config](plugin::PluginPlanSharedPtr plan,
                                          std::vector<plugin::PlanError> errors) {
+    if (draining_) {
+      // A stop signal came during start-up: whatever the outcome, stop (exit code 0).
+      main_->post([this] { stopPlugins(); });
+      return;
+    }
     if (!errors.empty()) {
       for (const auto& error : errors) {
         log::error("invalid configuration: " + options_.configPath + ": " + error.toString());
@@ -52,11 +57,7 @@ int Server::run() {
       log::crit("gantry not started: " + std::to_string(errors.size()) +
                 " configuration error(s) in " + options_.configPath);
       exitCode_ = 1;
-      stopPlugins();
-      return;
-    }
-    if (draining_) {
-      stopPlugins();  // A stop signal came during start-up.
+      main_->post([this] { stopPlugins(); });  // Not from inside the runtime's callback.
       return;
     }
     onPluginsStarted(config, std::move(plan));

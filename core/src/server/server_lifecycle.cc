@@ -141,9 +141,10 @@ void Server::beginDrain() {
   }
   draining_ = true;
   if (!started_) {
-    // Still starting (plugin servers): the start callback sees draining_ and stops them; or the
-    // start failed and they are stopping already.
+    // Still starting (plugin servers): stop them now; the start callback (if it still comes)
+    // sees draining_ and does nothing more.
     log::notice("stop requested during start-up");
+    main_->post([this] { stopPlugins(); });
     return;
   }
   status_.reset();
