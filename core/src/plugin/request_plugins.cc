@@ -272,7 +272,10 @@ void RequestPluginsImpl::handleResult(const v1::PhaseResult& result) {
   ApplyResult applied = applyMutations(result.mutations(), *state_, plan_->index(), options);
   report(worker_, *plan_, applied, server);
   if (applied.fatal) {
-    fail(500, "plugin produced an invalid exit: " + *applied.fatal);
+    // The detail goes to the error log (report() logged the rejection), never to the client.
+    worker_.log("error", "plugins " + pluginNames(current_) + " produced an invalid exit in " +
+                             phaseName(phase_) + " (" + *applied.fatal + "); failing the request");
+    fail(500, "An unexpected error occurred");
     return;
   }
   if (applied.exited) {

@@ -30,13 +30,14 @@ v1::Event& ServerLink::nextEvent() {
 void ServerLink::startCall(uint64_t requestId, uint32_t seq, std::chrono::milliseconds timeout,
                            CallHandler& handler) {
   const CallKey key{requestId, seq};
-  if (streamState_ != StreamState::Open && !shared_.snapshot().ready) {
-    timeout += shared_.config.startTimeout;
-  }
   Call call;
   call.handler = &handler;
+  call.timeout = timeout;
+  // A server that is not ready is waited for up to its start_timeout (PROTOCOL.md 3.2/3.5);
+  // the phase timeout starts when the event is written.
+  call.waitingForServer = streamState_ != StreamState::Open && !shared_.snapshot().ready;
   call.timer = dispatcher_.createTimer([this, key] { onCallTimeout(key); });
-  call.timer->enable(timeout);
+  call.timer->enable(call.waitingForServer ? shared_.config.startTimeout : timeout);
   calls_[key] = std::move(call);
   bump(shared_.counters.phaseCalls);
 }
@@ -108,6 +109,10 @@ void ServerLink::flush() {
       auto it = calls_.find(CallKey{e.request_id(), e.seq()});
       if (it != calls_.end()) {
         it->second.written = true;
+        if (it->second.waitingForServer) {
+          it->second.waitingForServer = false;
+          it->second.timer->enable(it->second.timeout);
+        }
       }
     }
   }

@@ -89,6 +89,11 @@ private:
     CallHandler* handler{nullptr};
     event::TimerPtr timer;
     bool written{false};
+    // Started while the server was not ready: the timer runs for the server's start_timeout
+    // (then the call fails as Unavailable) and is re-armed with `timeout` once the event is
+    // written.
+    bool waitingForServer{false};
+    std::chrono::milliseconds timeout{0};
   };
 
   void scheduleFlush();
