@@ -14,9 +14,9 @@
 //                   RPC, SIGTERM after the grace period, SIGKILL).
 // Log lines other processes (integration tests) wait for, on the error log:
 //   [notice] listening on HOST:PORT                 once per address, after every worker bound
-//   [notice] plugin runtime ready (N plugin servers, M plugin instances)   (only with plugins)
-//   [notice] gantry started (pid P, N workers, generation 1)
+//   [notice] plugin runtime ready (N plugin servers, M plugins)   (only with plugins configured)
 //   [notice] status endpoint listening on HOST:PORT (when gantry.status_listen is set)
+//   [notice] gantry started (pid P, N workers, generation 1)      last: traffic is accepted
 //   [notice] configuration reloaded (generation N)  after every worker switched
 //   [error] configuration reload failed ...         one line per error follows
 //   [error] invalid configuration: FILE: <path>: <message>   (start, reload; start then exits 1)
