@@ -49,8 +49,8 @@ def gantry(tmp_path, request):
     exit fails the test (unless the test already stopped it itself)."""
     started = []
 
-    def start(cfg, name=None):
-        gw = Gantry(cfg, tmp_path / (name or "gantry%d" % len(started)))
+    def start(cfg, name=None, env=None):
+        gw = Gantry(cfg, tmp_path / (name or "gantry%d" % len(started)), env=env)
         started.append(gw)
         return gw.start()
 

@@ -7,7 +7,7 @@ buffers instead of applying back-pressure would have to hold hundreds of MB."""
 import zlib
 
 from echo_upstream import pattern_chunks, pattern_crc32
-from gantry_harness import Conn, RssSampler, config, route, service
+from gantry_harness import Conn, RssSampler, config, route, rss_env, service
 
 SIZE = 100 * 1024 * 1024
 RSS_BOUND_MB = 64
@@ -16,7 +16,7 @@ RSS_BOUND_MB = 64
 def start(gantry, upstream):
     gw = gantry(config(services=[
         service("echo", url="http://127.0.0.1:%d" % upstream.port, routes=[route("r", ["/"])],
-                read_timeout=60000, write_timeout=60000)]))
+                read_timeout=60000, write_timeout=60000)]), env=rss_env())
     with Conn(gw.port) as c:  # warm-up: first connections, buffers, pools
         for _ in range(3):
             assert c.request("POST", "/warm", body=b"x" * 100000).status == 200
