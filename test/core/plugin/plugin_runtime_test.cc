@@ -476,3 +476,49 @@ TEST_CASE("PluginRuntime.managedCommandThatCannotStartFailsAtOnce", "[plugin_run
   CHECK(errors[0].path == "plugin_servers[0]");
   CHECK(errors[0].message.find("cannot start /nonexistent/plugin-server") != std::string::npos);
 }
+
+TEST_CASE("PluginRuntime.responseHeaderSetInAccessReachesTheResponse", "[plugin_runtime]") {
+  TempDir dir;
+  const std::string address = "unix:" + dir.path + "/s.sock";
+  testing::TestPluginServer server(address);
+  auto cfg = sidecarConfig(address);
+  cfg->plugins = {entity("early-header", "hi")};
+  Harness h;
+  REQUIRE(h.start(cfg).empty());
+  auto reqs = h.access(1);
+  REQUIRE(reqs[0]->outcome);
+  CHECK(reqs[0]->outcome->kind == PhaseOutcome::Kind::Continue);
+  CHECK_FALSE(reqs[0]->state.response.headers.has("X-Early"));  // No response yet.
+  // The proxy runs header_filter for it although no plugin implements it: no round trip.
+  CHECK(h.onLoop([&] { return reqs[0]->plugins->wants(Phase::HeaderFilter); }));
+  CHECK_FALSE(h.onLoop([&] { return reqs[0]->plugins->wants(Phase::Response); }));
+  const auto callsBefore = h.counters()["phase_calls"];
+  std::optional<PhaseOutcome> filtered;
+  h.onLoop([&] {
+    Harness::Request& r = *reqs[0];
+    r.state.response.status = 200;
+    r.state.response.headers.add("X-Early", "from-upstream");
+    r.plugins->runPhase(Phase::HeaderFilter, r.state, [&](PhaseOutcome o) { filtered = o; });
+    return 0;
+  });
+  REQUIRE(filtered);  // Synchronously: nothing to ask the server.
+  CHECK(filtered->kind == PhaseOutcome::Kind::Continue);
+  CHECK(h.counters()["phase_calls"] == callsBefore);
+  CHECK(reqs[0]->state.response.headers.getAll("X-Early").size() == 1);
+  CHECK(*reqs[0]->state.response.headers.get("X-Early") == "hi");
+  CHECK_FALSE(h.onLoop([&] { return reqs[0]->plugins->wants(Phase::HeaderFilter); }));
+  h.destroyRequests(reqs);
+
+  // With an exit, the header is part of the exit's reply.
+  auto cfg2 = sidecarConfig(address);
+  cfg2->plugins = {entity("early-header", "exit", "e-exit")};
+  REQUIRE(h.reload(cfg2).empty());
+  auto denied = h.access(1);
+  REQUIRE(denied[0]->outcome);
+  CHECK(denied[0]->outcome->kind == PhaseOutcome::Kind::Exit);
+  REQUIRE(denied[0]->state.exit);
+  CHECK(denied[0]->state.exit->status == 403);
+  CHECK(*denied[0]->state.exit->headers.get("X-Early") == "exit");
+  CHECK_FALSE(h.onLoop([&] { return denied[0]->plugins->wants(Phase::HeaderFilter); }));
+  h.destroyRequests(denied);
+}

@@ -31,6 +31,8 @@ const std::vector<PluginDef>& plugins() {
       {"slow", 500, {v1::PHASE_ACCESS}},
       {"fail", 400, {v1::PHASE_ACCESS}},
       {"node", 300, {v1::PHASE_ACCESS}},
+      // kong.response.set_header in access (value "exit": then kong.response.exit(403)).
+      {"early-header", 950, {v1::PHASE_ACCESS}},
   };
   return defs;
 }
@@ -196,6 +198,15 @@ private:
           auto* l = mutation(p.result, id)->mutable_log();
           l->set_level(v1::LOG_LEVEL_INFO);
           l->set_message("logged " + p.call.request().path());
+        }
+      } else if (name == "early-header") {
+        setHeader(mutation(p.result, id)->mutable_response_header(), "X-Early", value);
+        if (value == "exit") {
+          auto* ex = mutation(p.result, id)->mutable_exit();
+          ex->set_status(403);
+          p.result.set_completed(p.index + 1);
+          reply(true);
+          return;
         }
       } else if (name == "tagger") {
         setHeader(mutation(p.result, id)->mutable_request_header(), "X-Tag", value);
