@@ -36,6 +36,16 @@ namespace {
 
 constexpr std::chrono::milliseconds kOutputGrace{500};
 
+// An errno as a Status (libuv's uv_strerror leaks its text for codes it does not know, such as
+// ENOEXEC).
+Status errnoStatus(int e, const std::string& what) {
+  std::string message = what + ": " + std::strerror(e);
+  if (e == ENOENT) {
+    return {StatusCode::NotFound, std::move(message)};
+  }
+  return unavailable(std::move(message));
+}
+
 class ProcessImpl : public Process {
 public:
   using ProcessBox = HandleBox<uv_process_t, ProcessImpl>;
@@ -160,7 +170,7 @@ public:
       return invalidArgument("kill: process is not running");
     }
     if (forked_) {
-      return ::kill(pid_, signum) == 0 ? Status::ok() : uvStatus(-errno, "kill");
+      return ::kill(pid_, signum) == 0 ? Status::ok() : errnoStatus(errno, "kill");
     }
     return uvStatus(uv_process_kill(&process_->handle, signum), "kill");
   }
@@ -194,7 +204,7 @@ private:
   Status forkExec(const ProcessOptions& options, std::vector<char*>& argv, std::vector<char*>& env) {
     const std::string program = resolveProgram(options.argv[0]);
     if (program.empty()) {
-      return uvStatus(UV_ENOENT, "spawn " + options.argv[0]);
+      return errnoStatus(ENOENT, "spawn " + options.argv[0]);
     }
     int out[2] = {-1, -1};
     int err[2] = {-1, -1};
@@ -213,7 +223,7 @@ private:
         ::pipe2(status, O_CLOEXEC) != 0) {
       const int e = errno;
       closeAll();
-      return uvStatus(-e, "spawn " + options.argv[0]);
+      return errnoStatus(e, "spawn " + options.argv[0]);
     }
     const int devNull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     const char* cwd = options.workingDirectory.empty() ? nullptr
@@ -263,7 +273,7 @@ private:
     if (pid < 0) {
       closeAll();
       childWatcher_.reset();
-      return uvStatus(-forkErrno, "spawn " + options.argv[0]);
+      return errnoStatus(forkErrno, "spawn " + options.argv[0]);
     }
     pid_ = pid;
     ::close(out[1]);
@@ -283,7 +293,7 @@ private:
       ::waitpid(pid, &wstatus, 0);
       closeAll();
       childWatcher_.reset();
-      return uvStatus(-childErrno, "spawn " + options.argv[0]);
+      return errnoStatus(childErrno, "spawn " + options.argv[0]);
     }
     uv_pipe_open(&pipes_[0]->handle, out[0]);
     uv_pipe_open(&pipes_[1]->handle, err[0]);
