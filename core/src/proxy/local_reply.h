@@ -22,6 +22,9 @@ inline constexpr std::string_view kBadUpstreamResponse =
     "An invalid response was received from the upstream server";
 inline constexpr std::string_view kUpstreamTimeout = "The upstream server is timing out";
 inline constexpr std::string_view kUnexpected = "An unexpected error occurred";
+// Gantry's own: the upstream body exceeds what response-phase plugins may buffer.
+inline constexpr std::string_view kResponseTooLarge =
+    "The upstream response is larger than the gateway's response buffer limit";
 } // namespace messages
 
 // The message Kong's error handler uses for `status` ("Bad request", "Request timeout", ...;

@@ -2,6 +2,7 @@
 // after a 101, and completion with the log phase and the access-log line. Part of the state
 // machine declared in stream.h.
 
+#include "common/logging.h"
 #include "gateway/http1/codec.h"
 #include "proxy/access_log_line.h"
 #include "proxy/local_reply.h"
@@ -117,9 +118,16 @@ void Stream::onUpstreamResponseBody(std::string_view data) {
     const uint64_t max = settings_.limits.maxBodyBytes;
     const uint64_t cap = max != 0 ? max : kDefaultBodyCap;
     if (state_.responseBody->size() + data.size() > cap) {
+      // The upstream did nothing wrong: the gateway cannot hold the whole body its response-phase
+      // plugins need. Say so in the log and in the answer (never skip the plugins silently).
+      if (log::enabled(log::Level::Error)) {
+        log::error("request " + std::string(requestId_) + ": upstream response body is larger than " +
+                   std::to_string(cap) + " bytes, the response buffer limit for response-phase " +
+                   "plugins (gantry.limits.max_body_bytes); answering 502");
+      }
       resetUpstream();
       state_.responseBody.reset();
-      sendError(502, messages::kBadUpstreamResponse);
+      sendError(502, messages::kResponseTooLarge);
       return;
     }
     state_.responseBody->append(data);
