@@ -107,9 +107,6 @@ def test_slow_header_408(gw, upstream):
         assert c.is_closed_by_peer(timeout=2)
 
 
-@pytest.mark.xfail(reason="missing feature: a new connection that sends no byte is held for "
-                          "keepalive_timeout, not client_header_timeout (nginx applies "
-                          "client_header_timeout from accept; slowloris defence)", strict=False)
 def test_idle_connection_without_request_is_closed(gw, upstream):
     with Conn(gw.port, timeout=5) as c:
         # No byte sent: the header timeout applies, the connection is closed (a 408 is allowed).

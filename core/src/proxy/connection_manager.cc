@@ -279,6 +279,7 @@ void ConnectionManager::onWriteDrained() {
 void ConnectionManager::onRequestHead(http::RequestHead&& head) {
   const uint64_t headBytes = head.path.size() + head.rawQuery.size() + head.method.size() + 12 +
                              head.headers.byteSize() + 2;
+  requestSeen_ = true;
   stream_ = std::make_unique<Stream>(context_, *this, context_.snapshot, client_);
   streamDone_ = false;
   setTimer(TimerRole::None, std::chrono::milliseconds(0), false);
@@ -375,7 +376,10 @@ void ConnectionManager::updateTimer(bool rearm) {
   if (tunnel_) {
     setTimer(TimerRole::None, std::chrono::milliseconds(0), false);
   } else if (!stream_) {
-    if (decoder_->messageInProgress() || !input().empty()) {
+    // Before the first request the header timeout runs from accept (nginx; a connection that
+    // never sends a byte is a slowloris, not a keep-alive client); between requests the
+    // keep-alive timeout applies until a byte of the next head arrives.
+    if (!requestSeen_ || decoder_->messageInProgress() || !input().empty()) {
       setTimer(TimerRole::Header, limits.clientHeaderTimeout, false);
     } else {
       setTimer(TimerRole::KeepAlive, limits.keepaliveTimeout, false);
@@ -410,6 +414,10 @@ void ConnectionManager::onTimer() {
   case TimerRole::Send:
   case TimerRole::Linger: closeNow(); return;
   case TimerRole::Header: {
+    if (!requestSeen_ && !decoder_->messageInProgress() && input().empty()) {
+      closeNow();  // Not a byte since accept: close silently, as nginx does (no 408, no log).
+      return;
+    }
     http1::DecodeResult r;
     r.status = http1::DecodeStatus::Error;
     r.errorStatus = 408;

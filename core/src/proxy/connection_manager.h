@@ -3,7 +3,8 @@
 // One client (downstream) connection: owns the socket and the request decoder, runs one Stream at
 // a time, answers pipelined requests strictly in order (the next head is not parsed before the
 // current response is complete), keeps the connection alive between requests, enforces the
-// client-side limits and timeouts (header 408, body 408, keep-alive idle) and the codec's errors
+// client-side limits and timeouts (header 408 - from accept for the first request -, body 408,
+// keep-alive idle between requests) and the codec's errors
 // (400/413/414/431, then close), and switches to a byte tunnel after a 101.
 
 #include <memory>
@@ -111,6 +112,7 @@ private:
   bool closing_{false};
   bool closed_{false};
   bool readingDisabled_{false};
+  bool requestSeen_{false};      // A request head was parsed on this connection.
 };
 
 } // namespace gateway::proxy

@@ -117,6 +117,55 @@ TEST_CASE("ProxyWorker.headerTimeout408") {
   CHECK(c->responses[0].head.status == 408);
 }
 
+TEST_CASE("ProxyWorker.silentNewConnectionClosedAfterHeaderTimeout") {
+  // Before the first request the header timeout runs from accept (slowloris defence), not the
+  // keep-alive timeout; nothing was asked, so nothing is answered.
+  Env env;
+  env.config->gateway.limits.clientHeaderTimeout = std::chrono::milliseconds(100);
+  env.config->gateway.limits.keepaliveTimeout = std::chrono::milliseconds(60000);
+  env.start();
+  auto c = env.connect();
+  REQUIRE(env.run([&] { return c->eof || c->closed; }));
+  CHECK(c->raw.empty());
+  CHECK(c->responses.empty());
+  CHECK(env.worker->activeConnections() == 0);
+}
+
+TEST_CASE("ProxyWorker.headerTimeoutOfFirstRequestRunsFromAccept") {
+  Env env;
+  env.config->gateway.limits.clientHeaderTimeout = std::chrono::milliseconds(200);
+  env.start();
+  auto c = env.connect();
+  bool sent = false;
+  auto timer = env.dispatcher->createTimer([&] {
+    c->send("GET /api HTTP/1.1\r\n");
+    sent = true;
+  });
+  timer->enable(std::chrono::milliseconds(120));
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(env.run([&] { return c->eof; }));
+  CHECK(sent);
+  // 408 at ~200 ms after accept, not 200 ms after the first byte (~320 ms).
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(300));
+  REQUIRE(c->responses.size() == 1);
+  CHECK(c->responses[0].head.status == 408);
+}
+
+TEST_CASE("ProxyWorker.keepAliveTimeoutAppliesBetweenRequests") {
+  Env env;
+  env.config->gateway.limits.clientHeaderTimeout = std::chrono::milliseconds(100);
+  env.config->gateway.limits.keepaliveTimeout = std::chrono::milliseconds(400);
+  env.start();
+  auto c = env.connect();
+  c->send("GET /api HTTP/1.1\r\nHost: a\r\n\r\n");
+  REQUIRE(env.run([&] { return c->completed() == 1; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(env.run([&] { return c->eof; }));
+  // Idle after a response: the keep-alive timeout (400 ms), not the header timeout (100 ms).
+  CHECK(std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(300));
+  CHECK(c->responses.size() == 1);
+}
+
 TEST_CASE("ProxyWorker.bodyTimeout408") {
   Env env;
   env.config->gateway.limits.clientBodyTimeout = std::chrono::milliseconds(150);
