@@ -25,7 +25,7 @@ TEST_CASE("non-capturing groups, lookaheads, escapes and classes are not groups"
   CHECK(names == std::vector<std::string>{"n"});
 }
 
-TEST_CASE("a leading ] in a class stays literal", "[router][regex]") {
+TEST_CASE("a leading close-bracket in a class stays literal", "[router][regex]") {
   std::vector<std::string> names;
   CHECK(rewrite(R"([]a](b))", names) == R"([\]a](b))");
   CHECK(names.size() == 1);
