@@ -139,11 +139,15 @@ void ConnectionManager::drive() {
     if (data.empty()) {
       break;
     }
-    if (!stream_ && timerRole_ != TimerRole::Header) {
-      setTimer(TimerRole::Header, context_.settings().limits.clientHeaderTimeout, true);
-    }
     http1::DecodeResult r = decoder_->decode(data);
     consumeInput(r.status == http1::DecodeStatus::Ok ? data.size() : r.consumed);
+    if (!stream_ && !closing_ && timerRole_ != TimerRole::Header &&
+        r.status == http1::DecodeStatus::Ok && decoder_->messageInProgress()) {
+      // Part of a head: the header timeout runs from its first byte (from accept for the first
+      // request: the Header timer is already running then). A head that arrived whole created
+      // the stream inside decode() and needs no timer.
+      setTimer(TimerRole::Header, context_.settings().limits.clientHeaderTimeout, true);
+    }
     if (r.status == http1::DecodeStatus::MessageComplete) {
       messageDone_ = true;
     } else if (r.status == http1::DecodeStatus::Upgrade) {

@@ -49,11 +49,13 @@ public:
   // Destroys everything pending now (also used by the worker's destructor).
   void clear() {
     // Destructors may defer more objects: loop until nothing is left.
+    if (clearing_) {
+      return;  // Called from a destructor run by clear(): the loop below picks everything up.
+    }
     clearing_ = true;
     while (!pending_.empty()) {
-      std::vector<DeletablePtr> batch;
-      batch.swap(pending_);
-      batch.clear();
+      batch_.swap(pending_);
+      batch_.clear();  // Keeps its capacity: no allocation per loop iteration.
     }
     clearing_ = false;
   }
@@ -61,6 +63,7 @@ public:
 private:
   event::Dispatcher& dispatcher_;
   std::vector<DeletablePtr> pending_;
+  std::vector<DeletablePtr> batch_;  // Being destroyed by clear().
   bool scheduled_{false};
   bool clearing_{false};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -29,6 +29,16 @@ namespace {
 
 constexpr uint64_t kDefaultBodyCap = 8 * 1024 * 1024;
 
+// "%016llx" of id into out[0..16], NUL-terminated.
+void formatRequestId(uint64_t id, char (&out)[17]) {
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    out[i] = kHex[id & 0xf];
+    id >>= 4;
+  }
+  out[16] = '\0';
+}
+
 } // namespace
 
 Stream::Stream(WorkerContext& context, StreamOwner& owner, ConfigSnapshotSharedPtr snapshot,
@@ -56,8 +66,7 @@ void Stream::start(http::RequestHead&& head, uint64_t headBytes) {
   startMono_ = context_.dispatcher.now();
   state_.startedAt = std::chrono::system_clock::now();
   state_.id = context_.nextRequestId();
-  std::snprintf(requestId_, sizeof(requestId_), "%016llx",
-                static_cast<unsigned long long>(state_.id));
+  formatRequestId(state_.id, requestId_);
   state_.request = std::move(head);
   state_.bytesReceived = headBytes;
   if (auto host = state_.request.headers.get("host")) {

@@ -27,6 +27,7 @@
 #include "gateway/proxy/worker.h"
 #include "proxy/deferred_delete.h"
 #include "proxy/headers.h"
+#include "proxy/recycled_allocation.h"
 #include "proxy/upstream_request.h"
 #include "proxy/worker_context.h"
 
@@ -58,7 +59,8 @@ struct ClientInfo {
 
 class Stream : public Deletable,
                public plugin::RequestDataSource,
-               public UpstreamRequestCallbacks {
+               public UpstreamRequestCallbacks,
+               public RecycledAllocation<Stream> {
 public:
   // What the stream is waiting for. Exactly one at a time.
   enum class Waiting {
