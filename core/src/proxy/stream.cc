@@ -27,8 +27,6 @@ namespace gateway::proxy {
 
 namespace {
 
-constexpr uint64_t kDefaultBodyCap = 8 * 1024 * 1024;
-
 // "%016llx" of id into out[0..16], NUL-terminated.
 void formatRequestId(uint64_t id, char (&out)[17]) {
   constexpr char kHex[] = "0123456789abcdef";
@@ -98,7 +96,7 @@ void Stream::onRequestBody(std::string_view data) {
     return;
   }
   if (body_.collecting) {
-    const uint64_t cap = maxBody != 0 ? maxBody : kDefaultBodyCap;
+    const uint64_t cap = bufferedBodyCap();
     std::string& buf = *state_.requestBody;
     if (buf.size() + data.size() > cap) {
       sendError(413, defaultMessage(413));

@@ -182,6 +182,11 @@ private:
   // True when request-body bytes can go to the upstream now (ready, streaming, not full).
   bool canForwardBody() const;
   int64_t msSince(event::MonotonicTime t) const;
+  // The most a body buffered for plugins may hold: limits.maxBodyBytes, or 8 MiB when unlimited.
+  uint64_t bufferedBodyCap() const {
+    constexpr uint64_t kDefaultBodyCap = 8 * 1024 * 1024;
+    return settings_.limits.maxBodyBytes != 0 ? settings_.limits.maxBodyBytes : kDefaultBodyCap;
+  }
 
   WorkerContext& context_;
   StreamOwner& owner_;

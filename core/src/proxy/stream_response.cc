@@ -10,10 +10,6 @@
 
 namespace gateway::proxy {
 
-namespace {
-constexpr uint64_t kDefaultBodyCap = 8 * 1024 * 1024;
-} // namespace
-
 // --- Response -----------------------------------------------------------------------------------
 
 void Stream::onUpstreamResponseHead(http::ResponseHead&& head) {
@@ -115,8 +111,7 @@ void Stream::flushToClient() {
 void Stream::onUpstreamResponseBody(std::string_view data) {
   switch (waiting_) {
   case Waiting::ResponseBuffering: {
-    const uint64_t max = settings_.limits.maxBodyBytes;
-    const uint64_t cap = max != 0 ? max : kDefaultBodyCap;
+    const uint64_t cap = bufferedBodyCap();
     if (state_.responseBody->size() + data.size() > cap) {
       // The upstream did nothing wrong: the gateway cannot hold the whole body its response-phase
       // plugins need. Say so in the log and in the answer (never skip the plugins silently).
