@@ -35,6 +35,12 @@ public:
   // Starts one write; at most one may be in flight (wait for onWriteDone). The message is
   // serialized before write() returns, so the caller may reuse it afterwards.
   virtual void write(const v1::EventBatch& batch) = 0;
+  // Whether the write in flight has completed. A successful completion is not reported
+  // through onWriteDone unless the caller asked: true (with *ok) means it completed and was
+  // taken here (onWriteDone will not follow for it); false means it is still in flight and
+  // onWriteDone follows when it completes. A failed write is always reported by onWriteDone
+  // if it was not taken here first.
+  virtual bool pollWriteDone(bool* ok) = 0;
   // Clean close: half-closes after the writes in flight (then onStreamClosed follows).
   virtual void writesDone() = 0;
 };

@@ -10,6 +10,7 @@
 // thread) and do nothing once the stream was destroyed. The destructor cancels the call, starts
 // Finish if needed so that every tag completes, shuts the queue down and joins the pump.
 
+#include <atomic>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -37,10 +38,28 @@ public:
       bool ok = false;
       while (cq_.Next(&tag, &ok)) {
         const auto t = static_cast<Tag>(reinterpret_cast<intptr_t>(tag));
-        dispatcher_.post([this, alive, t, ok] {
-          if (*alive) {
-            handle(t, ok);
+        if (t == kWrite) {
+          // A successful write completion is only forwarded when the worker asked for it (it
+          // has events to send or wants to half-close); otherwise the worker takes it itself on
+          // its next flush (pollWriteDone), which saves a loop wake-up per message.
+          writeOk_.store(ok);
+          writeCompleted_.store(true);
+          if (ok && !notifyWrite_.exchange(false)) {
+            continue;
           }
+        }
+        dispatcher_.post([this, alive, t, ok] {
+          if (!*alive) {
+            return;
+          }
+          if (t == kWrite) {
+            bool writeOk = false;
+            if (reapWrite(&writeOk)) {
+              callbacks_.onWriteDone(writeOk);
+            }
+            return;
+          }
+          handle(t, ok);
         });
       }
     });
@@ -59,7 +78,22 @@ public:
 
   void write(const v1::EventBatch& batch) override {
     writeInFlight_ = true;
+    notifyWrite_.store(false);
     stream_->Write(batch, tagPtr(kWrite));
+  }
+
+  bool pollWriteDone(bool* ok) override {
+    if (reapWrite(ok)) {
+      return true;
+    }
+    // Ask the pump to forward the completion, then look again (the pump sets writeCompleted_
+    // before it reads notifyWrite_, so one of the two sides sees the other).
+    notifyWrite_.store(true);
+    if (reapWrite(ok)) {
+      notifyWrite_.store(false);
+      return true;
+    }
+    return false;
   }
 
   void writesDone() override {
@@ -72,6 +106,19 @@ public:
   }
 
 private:
+  // Takes the completion of the write in flight if it arrived (worker thread).
+  bool reapWrite(bool* ok) {
+    if (!writeInFlight_ || !writeCompleted_.exchange(false)) {
+      return false;
+    }
+    *ok = writeOk_.load();
+    writeInFlight_ = false;
+    if (wantWritesDone_ && *ok) {
+      writesDone();
+    }
+    return true;
+  }
+
   void handle(Tag tag, bool ok) {
     switch (tag) {
     case kStart:
@@ -96,12 +143,7 @@ private:
       stream_->Read(&in_, tagPtr(kRead));
       return;
     case kWrite:
-      writeInFlight_ = false;
-      if (wantWritesDone_ && ok) {
-        writesDone();
-      }
-      callbacks_.onWriteDone(ok);
-      return;
+      return;  // Handled through reapWrite().
     case kWritesDone:
       writeInFlight_ = false;
       return;  // The server finishes the stream; the pending Read sees it.
@@ -133,6 +175,9 @@ private:
   bool writeInFlight_{false};
   bool wantWritesDone_{false};
   bool finishStarted_{false};
+  std::atomic<bool> writeCompleted_{false};  // Set by the pump, taken by reapWrite().
+  std::atomic<bool> writeOk_{false};
+  std::atomic<bool> notifyWrite_{false};     // The worker waits for the write completion.
   std::thread pump_;
 };
 

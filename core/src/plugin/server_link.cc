@@ -47,7 +47,7 @@ void ServerLink::cancelCall(uint64_t requestId, uint32_t seq) {
   if (it == calls_.end()) {
     return;
   }
-  calls_.erase(it);
+  forget(it);
   v1::Event& e = nextEvent();
   e.set_request_id(requestId);
   e.set_seq(seq);
@@ -63,7 +63,7 @@ void ServerLink::onCallTimeout(CallKey key) {
   const bool written = it->second.written;
   // The timer is running this callback: keep it alive until we return.
   event::TimerPtr timer = std::move(it->second.timer);
-  calls_.erase(it);
+  forget(it);
   v1::Event& e = nextEvent();
   e.set_request_id(key.requestId);
   e.set_seq(key.seq);
@@ -73,6 +73,13 @@ void ServerLink::onCallTimeout(CallKey key) {
   }
   handler->onCallFailed(written ? CallFailure::Timeout : CallFailure::Unavailable);
   dispatcher_.post([holder = std::make_shared<event::TimerPtr>(std::move(timer))] {});
+}
+
+void ServerLink::forget(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it) {
+  if (it->second.awaitingReply) {
+    --awaitingCalls_;
+  }
+  calls_.erase(it);
 }
 
 void ServerLink::scheduleFlush() {
@@ -94,7 +101,39 @@ void ServerLink::flush() {
     return;
   }
   if (writing_ != nullptr) {
-    return;  // onWriteDone flushes again.
+    if (pending_.empty() && !closing_) {
+      return;  // Nothing to send: the write completion is taken on the next flush.
+    }
+    bool ok = false;
+    if (!stream_->pollWriteDone(&ok)) {
+      return;  // onWriteDone flushes again.
+    }
+    writing_->Clear();
+    free_.push_back(std::move(writing_));
+    if (!ok) {
+      return;  // The stream is breaking; onStreamClosed follows.
+    }
+  }
+  if (!pending_.empty() && !closing_ && !holdExpired_ && awaitingCalls_ > 0 &&
+      static_cast<int64_t>(pendingEvents()) < awaitingCalls_) {
+    // Calls are in flight and fewer events than that are queued: wait for their replies (each
+    // reply batch flushes again) so that the next message carries more events. Under load this
+    // grows batches and cuts wake-ups; with nothing in flight events go out at once. A slow
+    // call never holds events back for more than kMaxHold.
+    if (holdTimer_ == nullptr) {
+      holdTimer_ = dispatcher_.createTimer([this] {
+        holdExpired_ = true;
+        flush();
+        holdExpired_ = false;
+      });
+    }
+    if (!holdTimer_->enabled()) {
+      holdTimer_->enable(kMaxHold);
+    }
+    return;
+  }
+  if (holdTimer_ != nullptr && holdTimer_->enabled()) {
+    holdTimer_->disable();
   }
   if (pending_.empty()) {
     if (closing_) {
@@ -109,6 +148,8 @@ void ServerLink::flush() {
       auto it = calls_.find(CallKey{e.request_id(), e.seq()});
       if (it != calls_.end()) {
         it->second.written = true;
+        it->second.awaitingReply = true;
+        ++awaitingCalls_;
         if (it->second.waitingForServer) {
           it->second.waitingForServer = false;
           it->second.timer->enable(it->second.timeout);
@@ -119,6 +160,14 @@ void ServerLink::flush() {
   bump(shared_.counters.eventsSent, writing_->events_size());
   bump(shared_.counters.batchesSent);
   stream_->write(*writing_);
+}
+
+size_t ServerLink::pendingEvents() const {
+  size_t n = 0;
+  for (const auto& b : pending_) {
+    n += b->events_size();
+  }
+  return n;
 }
 
 void ServerLink::onWriteDone(bool ok) {
@@ -142,11 +191,19 @@ void ServerLink::onReplies(v1::ReplyBatch& batch) {
     CallHandler* handler = it->second.handler;
     if (reply.has_fetch()) {
       bump(shared_.counters.fetches);
+      if (it->second.awaitingReply) {
+        // The server waits for the fetch response: do not hold events back for this call.
+        it->second.awaitingReply = false;
+        --awaitingCalls_;
+      }
       handler->onReply(reply);
       continue;
     }
-    calls_.erase(it);
+    forget(it);
     handler->onReply(reply);
+  }
+  if (!pending_.empty()) {
+    scheduleFlush();  // Events held back while calls were in flight (see flush()).
   }
 }
 
@@ -169,7 +226,7 @@ void ServerLink::onStreamClosed(const Status& status) {
       continue;  // Cancelled by an earlier handler.
     }
     CallHandler* handler = it->second.handler;
-    calls_.erase(it);
+    forget(it);
     handler->onCallFailed(CallFailure::Unavailable);
   }
   if (closing_) {

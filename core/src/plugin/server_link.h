@@ -89,6 +89,9 @@ private:
     CallHandler* handler{nullptr};
     event::TimerPtr timer;
     bool written{false};
+    // Written and no reply yet (not after a Fetch): counted in awaitingCalls_, which holds
+    // back small flushes (see flush()).
+    bool awaitingReply{false};
     // Started while the server was not ready: the timer runs for the server's start_timeout
     // (then the call fails as Unavailable) and is re-armed with `timeout` once the event is
     // written.
@@ -101,6 +104,8 @@ private:
   void ensureStream();
   void onCallTimeout(CallKey key);
   void takeCall(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it);
+  void forget(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it);
+  size_t pendingEvents() const;
 
   enum class StreamState { Idle, Opening, Open };
 
@@ -117,6 +122,10 @@ private:
   std::deque<std::unique_ptr<v1::EventBatch>> pending_;   // Collected, not yet written.
   std::vector<std::unique_ptr<v1::EventBatch>> free_;     // Cleared, for reuse.
   std::unordered_map<CallKey, Call, CallKeyHash> calls_;
+  static constexpr std::chrono::milliseconds kMaxHold{1};
+  event::TimerPtr holdTimer_;   // Bounds how long flush() holds events back.
+  bool holdExpired_{false};
+  int64_t awaitingCalls_{0};    // Calls in calls_ with awaitingReply set.
   std::shared_ptr<bool> alive_;  // For scheduled flushes and deferred stream destruction.
 };
 
