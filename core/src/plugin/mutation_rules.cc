@@ -6,44 +6,17 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/http/header_map.h"
+#include "gateway/http1/codec.h"
 
 namespace gateway::plugin::rules {
 namespace {
 
-bool isCtlExceptTab(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
 
 Status bad(std::string message) { return invalidArgument(std::move(message)); }
 
 } // namespace
 
-bool isTokenChar(char ch) {
-  const auto c = static_cast<unsigned char>(ch);
-  if (c >= '0' && c <= '9') {
-    return true;
-  }
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-    return true;
-  }
-  switch (c) {
-  case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-  case '.': case '^': case '_': case '`': case '|': case '~':
-    return true;
-  default:
-    return false;
-  }
-}
-
-bool isToken(std::string_view s) {
-  if (s.empty()) {
-    return false;
-  }
-  for (char c : s) {
-    if (!isTokenChar(c)) {
-      return false;
-    }
-  }
-  return true;
-}
+bool isToken(std::string_view s) { return http1::isValidHeaderName(s); }
 
 bool isHopByHopHeader(std::string_view name) {
   static constexpr std::array<std::string_view, 7> kHopByHop = {
@@ -61,25 +34,21 @@ Status checkHeaderName(std::string_view name) {
   if (name.empty()) {
     return bad("empty header name");
   }
-  for (char c : name) {
-    if (c == '\r' || c == '\n' || c == '\0') {
-      return bad("header name contains CR, LF or NUL");
-    }
-    if (!isTokenChar(c)) {
-      return bad("header name \"" + std::string(name) + "\" is not a token");
-    }
+  if (name.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return bad("header name contains CR, LF or NUL");
+  }
+  if (!http1::isValidHeaderName(name)) {
+    return bad("header name \"" + std::string(name) + "\" is not a token");
   }
   return Status::ok();
 }
 
 Status checkHeaderValue(std::string_view value) {
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') {
-      return bad("header value contains CR, LF or NUL");
-    }
-    if (isCtlExceptTab(static_cast<unsigned char>(c))) {
-      return bad("header value contains a control character");
-    }
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return bad("header value contains CR, LF or NUL");
+  }
+  if (!http1::isValidHeaderValue(value)) {
+    return bad("header value contains a control character");
   }
   return Status::ok();
 }

@@ -31,9 +31,7 @@ struct MutationLimits {
 
 namespace rules {
 
-// RFC 9110 tchar.
-bool isTokenChar(char c);
-// Non-empty and only tchars.
+// Non-empty and only RFC 9110 tchars (http1::isValidHeaderName: one definition of a token).
 bool isToken(std::string_view s);
 // Case-insensitive: Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade,
 // Proxy-Connection.
