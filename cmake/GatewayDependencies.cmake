@@ -2,6 +2,8 @@
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv>=1.44)
+# nghttp2: the HTTP/2 framing of the in-loop Events stream (core/src/plugin/h2_event_stream.cc).
+pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2>=1.52)
 find_package(Protobuf REQUIRED)           # module mode: Debian ships no protobuf-config.cmake
 find_package(gRPC CONFIG REQUIRED)
 find_package(nlohmann_json 3 CONFIG REQUIRED)

@@ -19,7 +19,7 @@ done
 
 packages=(build-essential cmake ninja-build pkg-config
           libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-          libuv1-dev node-llhttp nlohmann-json3-dev catch2 libyaml-cpp-dev curl)
+          libuv1-dev libnghttp2-dev node-llhttp nlohmann-json3-dev catch2 libyaml-cpp-dev curl)
 if ! command -v python3 >/dev/null 2>&1; then
   packages+=(python3 python3-pytest)
 fi

@@ -37,6 +37,8 @@ public:
   ConnectRequestPtr connectTcp(const std::string& host, uint16_t port,
                                std::chrono::milliseconds timeout, size_t writeHighWater,
                                ConnectCallback cb) override;
+  ConnectRequestPtr connectUnix(const std::string& path, size_t writeHighWater,
+                                ConnectCallback cb) override;
 
   // Every Dispatcher in the process is a DispatcherImpl (tests that fake the dispatcher do not
   // use the functions of event/ that call this).

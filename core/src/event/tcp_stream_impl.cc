@@ -23,6 +23,10 @@ void sockaddrToString(const sockaddr* sa, std::string& address, uint16_t& port) 
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
     uv_ip6_name(in6, text, sizeof(text));
     port = ntohs(in6->sin6_port);
+  } else if (sa->sa_family == AF_UNIX) {
+    address = "unix";
+    port = 0;
+    return;
   }
   address = text;
 }

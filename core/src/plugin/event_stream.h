@@ -1,16 +1,17 @@
 #pragma once
 
 // One long-lived Events stream to a plugin server, driven from one worker thread. The
-// implementation (grpc_event_stream.cc) runs a CompletionQueue pump thread that hands every
-// completion to the worker's loop with Dispatcher::post; all state changes happen on the worker
-// thread, so callbacks below run there and gRPC threads never touch request state.
+// implementation (h2_event_stream.cc) speaks gRPC's wire protocol itself, on a connection of its
+// own owned by the worker's event loop: no gRPC library thread and no cross-thread hand-off sits
+// between a reply arriving and its request resuming. Callbacks run on the worker thread, from
+// loop callbacks (never from inside write(), pollWriteDone() or writesDone()).
 
 #include <memory>
 
 #include "gateway/common/status.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/plugin/v1/plugin_service.pb.h"
-#include "plugin/grpc_control.h"
+#include <string>
 
 namespace gateway::plugin {
 
@@ -30,7 +31,8 @@ public:
 
 class EventStream {
 public:
-  // Cancels the call if it is still open and waits for the pump thread; no callback follows.
+  // Closes the connection if the call is still open (the server sees the call cancelled); no
+  // callback follows.
   virtual ~EventStream() = default;
   // Starts one write; at most one may be in flight (wait for onWriteDone). The message is
   // serialized before write() returns, so the caller may reuse it afterwards.
@@ -46,8 +48,10 @@ public:
 };
 using EventStreamPtr = std::unique_ptr<EventStream>;
 
-// Opens the stream on `channel`. `callbacks` is borrowed and must outlive the stream.
-EventStreamPtr openEventStream(event::Dispatcher& dispatcher, const ChannelSharedPtr& channel,
+// Connects to `address` ("unix:/path", "unix:///path" or "host:port") and opens the stream
+// there. Errors (connect, HTTP/2, gRPC status) arrive through onStreamClosed. `callbacks` is
+// borrowed and must outlive the stream.
+EventStreamPtr openEventStream(event::Dispatcher& dispatcher, const std::string& address,
                                EventStreamCallbacks& callbacks);
 
 } // namespace gateway::plugin

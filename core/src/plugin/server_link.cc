@@ -247,12 +247,12 @@ void ServerLink::ensureStream() {
     return;
   }
   auto snap = shared_.snapshot();
-  if (!snap.ready || snap.channel == nullptr || snap.generation == brokenGeneration_) {
+  if (!snap.ready || snap.address.empty() || snap.generation == brokenGeneration_) {
     return;  // onServerChanged() comes when the supervisor publishes a new generation.
   }
   generation_ = snap.generation;
   streamState_ = StreamState::Opening;
-  stream_ = openEventStream(dispatcher_, snap.channel, *this);
+  stream_ = openEventStream(dispatcher_, snap.address, *this);
 }
 
 void ServerLink::onServerChanged() {

@@ -3,7 +3,7 @@
 // What the main thread (supervision) and the worker threads (event streams) share about one
 // plugin server. The supervisor publishes a new generation each time the server became ready
 // (handshake done, every live instance configured); workers read it under the mutex when they
-// (re)open their streams. Counters are atomics.
+// (re)open their streams, each on a connection of its own to `address`. Counters are atomics.
 
 #include <cstdint>
 #include <mutex>
@@ -11,7 +11,6 @@
 
 #include "gateway/config/model.h"
 #include "plugin/counters.h"
-#include "plugin/grpc_control.h"
 
 namespace gateway::plugin {
 
@@ -21,23 +20,23 @@ struct ServerShared {
   ServerCounters counters;
 
   struct Snapshot {
-    ChannelSharedPtr channel;
+    std::string address;  // "unix:/path" or "host:port"; empty while not ready.
     uint64_t generation{0};
     bool ready{false};
   };
   Snapshot snapshot() const {
     std::lock_guard<std::mutex> lock(mu);
-    return {channel, generation, ready};
+    return {address, generation, ready};
   }
-  void publish(ChannelSharedPtr ch, uint64_t gen, bool isReady) {
+  void publish(std::string addr, uint64_t gen, bool isReady) {
     std::lock_guard<std::mutex> lock(mu);
-    channel = std::move(ch);
+    address = std::move(addr);
     generation = gen;
     ready = isReady;
   }
 
   mutable std::mutex mu;
-  ChannelSharedPtr channel;   // Guarded by mu.
+  std::string address;        // Guarded by mu.
   uint64_t generation{0};     // Guarded by mu.
   bool ready{false};          // Guarded by mu.
 };

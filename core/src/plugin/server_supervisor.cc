@@ -149,7 +149,7 @@ void ServerSupervisor::onExit(int64_t exitStatus, int termSignal) {
 
 void ServerSupervisor::unpublish() {
   if (shared_.snapshot().ready) {
-    shared_.publish(nullptr, generation_, false);
+    shared_.publish(std::string(), generation_, false);
     host_.onServerChanged(shared_.index);
   }
 }
@@ -236,7 +236,7 @@ void ServerSupervisor::becomeReady() {
   readyAt_ = env_.main.now();
   connectBackoff_ = std::chrono::milliseconds(50);
   ++generation_;
-  shared_.publish(channel_, generation_, true);
+  shared_.publish(address_, generation_, true);
   env_.log("notice", "plugin server \"" + name() + "\" ready (" + address_ + ", generation " +
                          std::to_string(generation_) + ")");
   host_.onServerChanged(shared_.index);

@@ -14,6 +14,7 @@
 
 #include "gateway/event/dispatcher.h"
 #include "plugin/counters.h"
+#include "plugin/grpc_control.h"
 #include "plugin/log.h"
 #include "plugin/mutation_rules.h"
 #include "plugin/server_link.h"

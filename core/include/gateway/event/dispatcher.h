@@ -129,6 +129,11 @@ public:
   virtual ConnectRequestPtr connectTcp(const std::string& host, uint16_t port,
                                        std::chrono::milliseconds timeout, size_t writeHighWater,
                                        ConnectCallback cb) = 0;
+  // Connects to the unix-domain stream socket at `path`. The callback is called from a loop
+  // callback (never from inside connectUnix), with the stream or the error (refused, no such
+  // file, a full backlog, a path too long); the stream's peerAddress() is "unix".
+  virtual ConnectRequestPtr connectUnix(const std::string& path, size_t writeHighWater,
+                                        ConnectCallback cb) = 0;
 };
 using DispatcherPtr = std::unique_ptr<Dispatcher>;
 
