@@ -2,68 +2,31 @@ package server
 
 // The Events stream (one per gateway worker, typically).
 //
-//   receive loop ──PhaseCall──▶ one goroutine per call: runs the instances in order
+//   receive loop ──PhaseCall──▶ a worker goroutine per call: runs the instances in order
 //        │                          │ Fetch: push a Reply, block on call.fetchCh
 //        ├──FetchResult──▶ call.fetchCh (matched by request_id, seq, fetch_id)
 //        └──Cancel───────▶ call.cancel() (the call's context; a blocked fetch returns)
 //
-//   every goroutine ──push(Reply)──▶ outbox ──▶ one writer goroutine
+//   every goroutine ──push(Reply)──▶ outbox ──▶ gs.Send by whichever pusher found no Send in
+//                                               progress (send.go)
 //
-// The writer owns Send (gRPC allows one write at a time on a stream). It wakes when the outbox
-// becomes non-empty and packs everything pending into one ReplyBatch (at most maxBatch replies
-// per message, so the gateway can start decoding while the server keeps working). With one
-// request in flight nothing waits: the reply is sent as soon as it is pushed. Under load,
-// replies that arrive while a Send is in progress form the next batch.
+// Workers are goroutines that park after a call and take the next one (up to maxIdleWorkers per
+// stream), so a call neither starts a goroutine nor regrows its stack. Every call still runs on
+// a goroutine of its own: a slow or blocking handler never delays another call.
 
 import (
 	"context"
-	"errors"
 	"io"
-	"runtime"
 	"sync"
+	"sync/atomic"
 
 	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
-	"github.com/gantry-gateway/gantry/plugin-server-go/internal/rt"
 	"google.golang.org/grpc"
 )
 
-// maxBatch caps replies per ReplyBatch message.
-const maxBatch = 128
-
-type callKey struct {
-	rid uint64
-	seq uint32
-}
-
-// call is one PhaseCall in flight.
-type call struct {
-	key     callKey
-	ctx     context.Context
-	cancel  context.CancelFunc
-	fetchCh chan *pb.FetchResult
-	s       *stream
-}
-
-// Fetch sends a Fetch reply and waits for its FetchResult (rt.Fetcher).
-func (c *call) Fetch(ctx context.Context, f *pb.Fetch) (*pb.FetchResult, error) {
-	c.s.push(&pb.Reply{RequestId: c.key.rid, Seq: c.key.seq, Kind: &pb.Reply_Fetch{Fetch: f}}, nil)
-	for {
-		select {
-		case r := <-c.fetchCh:
-			if r.FetchId == f.FetchId {
-				return r, nil
-			}
-			// A stale answer to an earlier fetch: keep waiting.
-		case <-ctx.Done():
-			return nil, rt.ErrCancelled
-		case <-c.s.closing:
-			// The gateway half-closed the stream: no FetchResult can come any more.
-			return nil, errStreamClosed
-		}
-	}
-}
-
-var errStreamClosed = errors.New("gantry pdk: the gateway closed the event stream; fetch not possible")
+// maxIdleWorkers caps the parked worker goroutines kept per stream; a worker finishing a call
+// while this many are parked exits.
+const maxIdleWorkers = 256
 
 type stream struct {
 	srv *Server
@@ -72,30 +35,38 @@ type stream struct {
 
 	mu    sync.Mutex
 	calls map[callKey]*call
+	idle  []*worker // parked workers, most recently parked last
+	ended bool      // the stream is over: workers exit instead of parking
 
-	outMu    sync.Mutex
-	out      []outItem
-	spare    []outItem
-	wake     chan struct{}
-	broken   bool
+	// queued counts PhaseCalls handed to a worker whose handlers have not started yet: the
+	// sender lets them run first so their replies join its message (send.go).
+	queued   atomic.Int32
 	inflight sync.WaitGroup
 	closing  chan struct{} // closed when the gateway half-closed the stream
+
+	outbox
 }
 
-// outItem is a reply and the pooled work to recycle once it is sent.
-type outItem struct {
-	reply *pb.Reply
-	w     *work
+// job is one PhaseCall for a worker.
+type job struct {
+	c  *call
+	pc *pb.PhaseCall
+}
+
+type worker struct {
+	jobs chan job // buffered (1): dispatch never blocks
+}
+
+func newStream(s *Server, gs grpc.BidiStreamingServer[pb.EventBatch, pb.ReplyBatch], ctx context.Context) *stream {
+	return &stream{srv: s, gs: gs, ctx: ctx, calls: map[callKey]*call{}, closing: make(chan struct{}),
+		outbox: outbox{batch: &pb.ReplyBatch{}}}
 }
 
 func (s *Server) serveEvents(gs grpc.BidiStreamingServer[pb.EventBatch, pb.ReplyBatch]) error {
 	ctx, cancel := context.WithCancel(gs.Context())
 	defer cancel()
-	st := &stream{srv: s, gs: gs, ctx: ctx, calls: map[callKey]*call{}, wake: make(chan struct{}, 1),
-		closing: make(chan struct{})}
-	writerDone := make(chan error, 1)
-	stopWriter := make(chan struct{})
-	go func() { writerDone <- st.writer(stopWriter) }()
+	st := newStream(s, gs, ctx)
+	defer st.stopWorkers()
 
 	var recvErr error
 	for {
@@ -114,42 +85,48 @@ func (s *Server) serveEvents(gs grpc.BidiStreamingServer[pb.EventBatch, pb.Reply
 	if recvErr != nil {
 		cancel() // fail every call in flight; handlers see a cancelled context
 		st.cancelAll()
-		close(stopWriter)
-		<-writerDone
+		st.breakOutbox() // replies not sent yet are dropped; no Send after we return
 		return recvErr
 	}
 	close(st.closing)
-	st.inflight.Wait()
-	close(stopWriter)
-	return <-writerDone
+	st.inflight.Wait() // every call has pushed its reply, and the last pusher has sent it
+	return st.finish()
 }
 
 func (st *stream) dispatch(ev *pb.Event) {
 	key := callKey{ev.RequestId, ev.Seq}
 	switch k := ev.Kind.(type) {
 	case *pb.Event_PhaseCall:
-		cctx, cancel := context.WithCancel(st.ctx)
-		c := &call{key: key, ctx: cctx, cancel: cancel, fetchCh: make(chan *pb.FetchResult, 1), s: st}
+		c := &call{key: key, s: st}
 		st.mu.Lock()
 		if _, dup := st.calls[key]; dup {
 			st.mu.Unlock()
-			cancel()
 			return // the same (request_id, seq) twice: the first one answers
 		}
 		st.calls[key] = c
+		var w *worker
+		if n := len(st.idle); n > 0 {
+			w = st.idle[n-1]
+			st.idle[n-1] = nil
+			st.idle = st.idle[:n-1]
+		}
 		st.mu.Unlock()
 		st.inflight.Add(1)
-		go st.run(c, k.PhaseCall)
+		st.queued.Add(1)
+		if w != nil {
+			w.jobs <- job{c, k.PhaseCall}
+		} else {
+			go st.work(&worker{jobs: make(chan job, 1)}, c, k.PhaseCall)
+		}
 	case *pb.Event_FetchResult:
 		st.mu.Lock()
-		c := st.calls[key]
-		st.mu.Unlock()
-		if c != nil && k.FetchResult != nil {
+		if c := st.calls[key]; c != nil && c.fetchCh != nil && k.FetchResult != nil {
 			select {
 			case c.fetchCh <- k.FetchResult:
 			default: // nobody waiting for it (duplicate); drop
 			}
 		}
+		st.mu.Unlock()
 	case *pb.Event_Cancel:
 		st.mu.Lock()
 		c := st.calls[key]
@@ -168,11 +145,42 @@ func (st *stream) cancelAll() {
 	st.mu.Unlock()
 }
 
+// work runs calls: the first one given, then whatever dispatch hands it while it is parked.
+func (st *stream) work(w *worker, c *call, pc *pb.PhaseCall) {
+	for {
+		st.run(c, pc)
+		st.mu.Lock()
+		if st.ended || len(st.idle) >= maxIdleWorkers {
+			st.mu.Unlock()
+			return
+		}
+		st.idle = append(st.idle, w)
+		st.mu.Unlock()
+		j, ok := <-w.jobs
+		if !ok {
+			return
+		}
+		c, pc = j.c, j.pc
+	}
+}
+
+// stopWorkers makes parked workers exit, and busy ones exit after their call.
+func (st *stream) stopWorkers() {
+	st.mu.Lock()
+	st.ended = true
+	for i, w := range st.idle {
+		close(w.jobs)
+		st.idle[i] = nil
+	}
+	st.idle = nil
+	st.mu.Unlock()
+}
+
 // run executes one PhaseCall and queues its PhaseResult.
 func (st *stream) run(c *call, pc *pb.PhaseCall) {
-	defer st.inflight.Done()
+	st.queued.Add(-1)
 	w := getWork()
-	w.ev.Reset(c.ctx, pc, c)
+	w.ev.Reset(c, pc, c)
 	st.srv.runPhase(w, pc)
 	st.mu.Lock()
 	delete(st.calls, c.key)
@@ -180,84 +188,5 @@ func (st *stream) run(c *call, pc *pb.PhaseCall) {
 	c.cancel()
 	w.reply.RequestId, w.reply.Seq = c.key.rid, c.key.seq
 	st.push(w.reply, w)
-}
-
-// push queues a reply for the writer.
-func (st *stream) push(r *pb.Reply, w *work) {
-	st.outMu.Lock()
-	if st.broken {
-		st.outMu.Unlock()
-		if w != nil {
-			putWork(w)
-		}
-		return
-	}
-	st.out = append(st.out, outItem{r, w})
-	st.outMu.Unlock()
-	select {
-	case st.wake <- struct{}{}:
-	default:
-	}
-}
-
-// writer sends everything pending, one Send at a time, until stop is closed and the outbox is
-// empty.
-func (st *stream) writer(stop <-chan struct{}) error {
-	batch := &pb.ReplyBatch{}
-	for {
-		select {
-		case <-st.wake:
-		case <-stop:
-			st.outMu.Lock()
-			empty := len(st.out) == 0
-			st.outMu.Unlock()
-			if empty {
-				return nil
-			}
-		}
-		// Let runnable handler goroutines (e.g. the rest of a batch that arrived together) push
-		// their replies first; costs nothing when nothing else is runnable.
-		runtime.Gosched()
-		st.outMu.Lock()
-		items := st.out
-		st.out, st.spare = st.spare, nil
-		st.outMu.Unlock()
-
-		var err error
-		for i := 0; i < len(items) && err == nil; i += maxBatch {
-			end := min(i+maxBatch, len(items))
-			batch.Replies = batch.Replies[:0]
-			for _, it := range items[i:end] {
-				batch.Replies = append(batch.Replies, it.reply)
-			}
-			err = st.gs.Send(batch)
-		}
-		for i := range batch.Replies {
-			batch.Replies[i] = nil
-		}
-		for i, it := range items {
-			if it.w != nil {
-				putWork(it.w)
-			}
-			items[i] = outItem{}
-		}
-		st.outMu.Lock()
-		if st.spare == nil {
-			st.spare = items[:0]
-		}
-		if err != nil {
-			st.broken = true
-			for _, it := range st.out {
-				if it.w != nil {
-					putWork(it.w)
-				}
-			}
-			st.out = nil
-		}
-		st.outMu.Unlock()
-		if err != nil {
-			st.cancelAll()
-			return err
-		}
-	}
+	st.inflight.Done()
 }

@@ -16,6 +16,12 @@ import (
 	"google.golang.org/grpc/status"
 )
 
+// Flow-control windows the server grants the gateway (see newServer).
+const (
+	streamWindow = 8 << 20
+	connWindow   = 16 << 20
+)
+
 // ProtocolVersion is the Gantry plugin protocol version this SDK speaks.
 const ProtocolVersion = 1
 
@@ -45,6 +51,12 @@ func newServer(name string, plugins []*plugin) *Server {
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(256<<20),
 		grpc.MaxSendMsgSize(256<<20),
+		// Static flow-control windows: with grpc-go's default dynamic window every received
+		// EventBatch costs a WINDOW_UPDATE plus a BDP ping (two extra frames written, one read,
+		// and a wake of the transport's writer). With large static windows the server sends a
+		// WINDOW_UPDATE only after a quarter of the window was consumed.
+		grpc.StaticStreamWindowSize(streamWindow),
+		grpc.StaticConnWindowSize(connWindow),
 	)
 	pb.RegisterPluginServerServer(s.grpc, s)
 	s.health = health.NewServer()

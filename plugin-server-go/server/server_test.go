@@ -188,21 +188,21 @@ func (f *fakeStream) Send(b *pb.ReplyBatch) error {
 	return nil
 }
 
-func TestWriter_coalescesBacklog(t *testing.T) {
+// TestSend_coalescesBacklog: the first push sends at once (and blocks in Send); the 300 pushed
+// meanwhile only queue, and the sender packs them into messages of at most maxBatch.
+func TestSend_coalescesBacklog(t *testing.T) {
 	fs := &fakeStream{ctx: context.Background(), release: make(chan struct{}), sent: make(chan int, 100)}
-	st := &stream{gs: fs, ctx: fs.ctx, calls: map[callKey]*call{}, wake: make(chan struct{}, 1)}
-	stop := make(chan struct{})
-	done := make(chan error, 1)
-	go func() { done <- st.writer(stop) }()
+	st := newStream(nil, fs, fs.ctx)
 
-	st.push(&pb.Reply{RequestId: 1}, nil)
-	time.Sleep(20 * time.Millisecond) // the writer is now blocked in the first Send
+	first := make(chan struct{})
+	go func() { st.push(&pb.Reply{RequestId: 1}, nil); close(first) }()
+	time.Sleep(20 * time.Millisecond) // the first pusher is now blocked in its Send
 	for i := 0; i < 300; i++ {
-		st.push(&pb.Reply{RequestId: uint64(i + 2)}, nil)
+		st.push(&pb.Reply{RequestId: uint64(i + 2)}, nil) // returns at once: a Send is in progress
 	}
 	close(fs.release)
-	close(stop)
-	if err := <-done; err != nil {
+	<-first // the sender returns once the outbox is empty
+	if err := st.finish(); err != nil {
 		t.Fatal(err)
 	}
 	close(fs.sent)
