@@ -39,7 +39,7 @@ type call struct {
 var closedDone = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (c *call) Deadline() (time.Time, bool) { return c.s.ctx.Deadline() }
-func (c *call) Value(key any) any          { return c.s.ctx.Value(key) }
+func (c *call) Value(key any) any           { return c.s.ctx.Value(key) }
 
 func (c *call) Done() <-chan struct{} {
 	c.mu.Lock()

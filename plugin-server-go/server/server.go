@@ -215,7 +215,7 @@ func (s *Server) listenAndServe(network, addr string, handleSignals bool) error 
 		defer os.Remove(addr)
 	}
 	// Serve returns nil once Stop/GracefulStop was called (Shutdown RPC or signal).
-	if err := s.grpc.Serve(lis); err != nil {
+	if err := s.grpc.Serve(wrapListener(lis)); err != nil {
 		return err
 	}
 	<-s.done
