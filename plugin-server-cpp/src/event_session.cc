@@ -1,12 +1,15 @@
 #include "event_session.h"
 
-#include <iostream>
+#include <utility>
 
 #include "gantry_pdk/pdk.h"
 
 namespace gantry_pdk::detail {
 
 void Activity::add(int64_t delta) {
+  if (delta == 0) {
+    return;
+  }
   std::lock_guard lock(mutex);
   outstanding += delta;
   if (outstanding == 0) {
@@ -19,12 +22,12 @@ bool Activity::waitIdle(std::chrono::steady_clock::time_point deadline) {
   return idle.wait_until(lock, deadline, [&] { return outstanding == 0; });
 }
 
-// One phase call in flight: the Fetcher its handlers use (a Fetch reply, then a wait for the
-// matching FetchResult) and its cancel flag.
+// One phase call in flight: its input, the Fetcher its handlers use (a Fetch reply, then a wait
+// for the matching FetchResult) and its cancel flag.
 class EventSession::Call : public Fetcher {
 public:
-  Call(EventSession& session, uint64_t requestId, uint32_t seq)
-      : session_(session), requestId_(requestId), seq_(seq) {}
+  Call(EventSession& session, uint64_t requestId, uint32_t seq, pb::PhaseCall&& input)
+      : input(std::move(input)), session_(session), requestId_(requestId), seq_(seq) {}
 
   uint64_t requestId() const { return requestId_; }
   uint32_t seq() const { return seq_; }
@@ -39,14 +42,11 @@ public:
       id = ++nextFetchId_;
       pending_[id];
     }
-    pb::Reply reply;
-    reply.set_request_id(requestId_);
-    reply.set_seq(seq_);
-    toProto(request, id, *reply.mutable_fetch());
     session_.activity_.fetches++;
-    if (!session_.queueReply(std::move(reply))) {
+    if (!session_.queueFetch(*this, request, id)) {
       throw Cancelled();
     }
+    session_.pool_.blocking();  // Calls queued behind this one should not wait for the answer.
     std::unique_lock lock(mutex_);
     answered_.wait(lock, [&] { return cancelled_.load() || pending_[id].has_value(); });
     std::optional<FetchAnswer> answer = std::move(pending_[id]);
@@ -79,6 +79,8 @@ public:
     answered_.notify_all();
   }
 
+  pb::PhaseCall input;  // Read by the call's task only.
+
 private:
   EventSession& session_;  // Outlives the call: the call's task holds the session.
   const uint64_t requestId_;
@@ -90,97 +92,171 @@ private:
   std::map<uint32_t, std::optional<FetchAnswer>> pending_;  // Guarded by mutex_.
 };
 
-EventSession::EventSession(const InstanceTable& table, WorkerPool& pool, Activity& activity)
-    : table_(table), pool_(pool), activity_(activity) {}
+EventSession::EventSession(const InstanceTable& table, WorkerPool& pool, Activity& activity,
+                           ReplyWriter& writer)
+    : table_(table), pool_(pool), activity_(activity), writer_(&writer) {}
 
 EventSession::~EventSession() = default;
 
 void EventSession::onBatch(pb::EventBatch& batch) {
-  for (pb::Event& event : *batch.mutable_events()) {
-    const CallKey key{event.request_id(), event.seq()};
-    switch (event.kind_case()) {
-    case pb::Event::kPhaseCall: startCall(event); break;
-    case pb::Event::kFetchResult: {
-      std::shared_ptr<Call> call;
-      {
-        std::lock_guard lock(mutex_);
+  std::vector<std::function<void()>> tasks;
+  std::vector<std::pair<std::shared_ptr<Call>, pb::Event*>> others;  // Fetch results, cancels.
+  {
+    std::lock_guard lock(mutex_);
+    for (pb::Event& event : *batch.mutable_events()) {
+      const CallKey key{event.request_id(), event.seq()};
+      if (event.kind_case() == pb::Event::kPhaseCall) {
+        if (inputEnded_ || calls_.count(key) != 0) {
+          continue;  // A duplicate (request_id, seq) is ignored; the first call answers.
+        }
+        auto call = std::make_shared<Call>(*this, key.first, key.second,
+                                           std::move(*event.mutable_phase_call()));
+        calls_.emplace(key, call);
+        tasks.push_back([self = shared_from_this(), call] { self->runCall(call); });
+      } else if (event.kind_case() != pb::Event::KIND_NOT_SET) {
         auto it = calls_.find(key);
         if (it != calls_.end()) {
-          call = it->second;
+          others.emplace_back(it->second, &event);
         }
       }
-      if (call) {
-        call->deliver(event.fetch_result().fetch_id(), fromProto(event.fetch_result()));
-      }
-      break;
     }
-    case pb::Event::kCancel: {
-      std::shared_ptr<Call> call;
-      {
-        std::lock_guard lock(mutex_);
-        auto it = calls_.find(key);
-        if (it != calls_.end()) {
-          call = it->second;
-        }
-      }
-      if (call) {
-        activity_.cancels++;
-        call->cancel();
-      }
-      break;
+    queuedCalls_ += tasks.size();
+  }
+  for (auto& [call, event] : others) {
+    if (event->kind_case() == pb::Event::kFetchResult) {
+      call->deliver(event->fetch_result().fetch_id(), fromProto(event->fetch_result()));
+    } else if (event->kind_case() == pb::Event::kCancel) {
+      activity_.cancels++;
+      call->cancel();
     }
-    case pb::Event::KIND_NOT_SET: break;
-    }
+  }
+  if (!tasks.empty()) {
+    activity_.phaseCalls += tasks.size();
+    activity_.add(static_cast<int64_t>(tasks.size()));
+    pool_.submitAll(tasks);
   }
 }
 
-void EventSession::startCall(pb::Event& event) {
-  auto call = std::make_shared<Call>(*this, event.request_id(), event.seq());
-  {
-    std::lock_guard lock(mutex_);
-    if (inputEnded_ || !calls_.emplace(CallKey{event.request_id(), event.seq()}, call).second) {
-      return;  // A duplicate (request_id, seq) is ignored; the first call answers.
-    }
+void EventSession::runCall(const std::shared_ptr<Call>& call) {
+  queuedCalls_--;
+  PhaseOutput output;
+  try {
+    std::vector<uint64_t> ids(call->input.instance_ids().begin(), call->input.instance_ids().end());
+    output = runPhase(table_, ids, fromProto(call->input), *call);
+  } catch (const std::exception& e) {  // Conversion failures (out of memory): fail the call.
+    output.error = PhaseError{PhaseError::Kind::Handler, 0, e.what()};
   }
-  activity_.phaseCalls++;
-  activity_.add(1);
-  auto phaseCall = std::make_shared<pb::PhaseCall>(std::move(*event.mutable_phase_call()));
-  pool_.submit([self = shared_from_this(), call, phaseCall] {
-    PhaseOutput output;
-    try {
-      std::vector<uint64_t> ids(phaseCall->instance_ids().begin(),
-                                phaseCall->instance_ids().end());
-      output = runPhase(self->table_, ids, fromProto(*phaseCall), *call);
-    } catch (const std::exception& e) {  // Conversion failures (out of memory): fail the call.
-      output.error = PhaseError{PhaseError::Kind::Handler, 0, e.what()};
-    }
-    self->finishCall(call, std::move(output));
-  });
+  finishCall(call, std::move(output));
 }
 
 void EventSession::finishCall(const std::shared_ptr<Call>& call, PhaseOutput output) {
-  // Queue the reply before the call leaves calls_: endOfInput() closes the queue only once
-  // calls_ is empty, so a clean end never drops it.
-  bool queued = false;
-  if (!output.cancelled && !call->cancelled()) {
-    pb::Reply reply;
-    reply.set_request_id(call->requestId());
-    reply.set_seq(call->seq());
-    toProto(output, *reply.mutable_result());
-    queued = queueReply(std::move(reply));
-  }
-  if (!queued) {
-    activity_.add(-1);  // No reply to write: the call is done.
-  }
-  bool closeNow = false;
+  const bool answer = !output.cancelled && !call->cancelled();
+  Next next;
+  bool dropped = false;
   {
     std::lock_guard lock(mutex_);
     calls_.erase(CallKey{call->requestId(), call->seq()});
-    closeNow = inputEnded_ && calls_.empty();
+    if (answer && !broken_) {
+      pb::Reply* reply = pending_.add_replies();
+      reply->set_request_id(call->requestId());
+      reply->set_seq(call->seq());
+      toProto(output, *reply->mutable_result());
+      ++pendingResults_;
+    } else {
+      dropped = true;
+    }
+    next = nextLocked(/*urgent=*/false);
   }
-  if (closeNow) {
-    queue_.close();
+  if (dropped) {
+    activity_.add(-1);  // No reply to write: the call is done.
   }
+  act(next);
+}
+
+bool EventSession::queueFetch(Call& call, const FetchRequest& request, uint32_t fetchId) {
+  Next next;
+  {
+    std::lock_guard lock(mutex_);
+    if (broken_ || writer_ == nullptr) {
+      return false;
+    }
+    pb::Reply* reply = pending_.add_replies();
+    reply->set_request_id(call.requestId());
+    reply->set_seq(call.seq());
+    toProto(request, fetchId, *reply->mutable_fetch());
+    next = nextLocked(/*urgent=*/true);
+  }
+  act(next);
+  return true;
+}
+
+EventSession::Next EventSession::nextLocked(bool urgent) {
+  if (writer_ == nullptr || writing_) {
+    return {};
+  }
+  if (broken_) {
+    return {Next::Finish, std::exchange(writer_, nullptr)};
+  }
+  const int ready = pending_.replies_size();
+  if (ready > 0 && (urgent || queuedCalls_ == 0)) {
+    inFlight_.Swap(&pending_);
+    if (ready > kMaxRepliesPerBatch) {  // The rest goes in the next write.
+      std::vector<pb::Reply*> rest(static_cast<size_t>(ready - kMaxRepliesPerBatch));
+      inFlight_.mutable_replies()->ExtractSubrange(kMaxRepliesPerBatch, static_cast<int>(rest.size()),
+                                                   rest.data());
+      for (pb::Reply* r : rest) {
+        pending_.mutable_replies()->AddAllocated(r);
+      }
+    }
+    int64_t results = 0;
+    for (const pb::Reply& r : inFlight_.replies()) {
+      results += r.has_result() ? 1 : 0;
+    }
+    inFlightResults_ = results;
+    pendingResults_ -= results;
+    writing_ = true;
+    return {Next::Write, writer_};
+  }
+  if (inputEnded_ && calls_.empty() && ready == 0) {
+    return {Next::Finish, std::exchange(writer_, nullptr)};
+  }
+  return {};
+}
+
+void EventSession::act(Next next) {
+  if (next.what == Next::Write) {
+    next.writer->startWrite(inFlight_);  // inFlight_ is ours until onWriteDone().
+  } else if (next.what == Next::Finish) {
+    next.writer->finish();
+  }
+}
+
+void EventSession::onWriteDone(bool ok) {
+  const int64_t done = inFlightResults_;
+  if (ok) {
+    activity_.replyBatches++;
+    activity_.replies += static_cast<uint64_t>(inFlight_.replies_size());
+  }
+  inFlight_.Clear();  // Keeps the Reply objects for reuse.
+  inFlightResults_ = 0;
+  Next next;
+  {
+    std::lock_guard lock(mutex_);
+    writing_ = false;
+    if (!ok) {
+      broken_ = true;
+      dropPendingLocked();
+    }
+    next = nextLocked(/*urgent=*/true);
+  }
+  activity_.add(-done);
+  act(next);
+}
+
+void EventSession::dropPendingLocked() {
+  activity_.add(-pendingResults_);
+  pendingResults_ = 0;
+  pending_.Clear();
 }
 
 size_t EventSession::runningCallsForTest() {
@@ -188,55 +264,33 @@ size_t EventSession::runningCallsForTest() {
   return calls_.size();
 }
 
-bool EventSession::queueReply(pb::Reply reply) { return queue_.push(std::move(reply)); }
-
-void EventSession::endOfInput(bool broken) {
-  std::vector<std::shared_ptr<Call>> running;
-  bool closeNow = false;
+void EventSession::endOfInput() {
+  Next next;
   {
     std::lock_guard lock(mutex_);
     inputEnded_ = true;
-    closeNow = broken || calls_.empty();
-    if (broken) {
-      for (auto& [key, call] : calls_) {
-        running.push_back(call);
-      }
+    next = nextLocked(/*urgent=*/true);
+  }
+  act(next);
+}
+
+void EventSession::abort() {
+  std::vector<std::shared_ptr<Call>> running;
+  Next next;
+  {
+    std::lock_guard lock(mutex_);
+    inputEnded_ = true;
+    broken_ = true;
+    dropPendingLocked();
+    for (auto& [key, call] : calls_) {
+      running.push_back(call);
     }
+    next = nextLocked(/*urgent=*/true);
   }
   for (auto& call : running) {
     call->cancel();
   }
-  if (closeNow) {
-    queue_.close();
-  }
-}
-
-void EventSession::runWriter(const std::function<bool(pb::ReplyBatch&)>& write) {
-  bool broken = false;
-  for (;;) {
-    std::vector<pb::Reply> ready = queue_.popAll();
-    if (ready.empty()) {
-      return;  // Closed and drained.
-    }
-    for (size_t start = 0; start < ready.size(); start += kMaxRepliesPerBatch) {
-      const size_t end = std::min(ready.size(), start + kMaxRepliesPerBatch);
-      pb::ReplyBatch batch;
-      batch.mutable_replies()->Reserve(static_cast<int>(end - start));
-      int64_t results = 0;
-      for (size_t i = start; i < end; ++i) {
-        results += ready[i].has_result() ? 1 : 0;
-        *batch.add_replies() = std::move(ready[i]);
-      }
-      if (!broken) {
-        broken = !write(batch);
-        if (!broken) {
-          activity_.replyBatches++;
-          activity_.replies += static_cast<uint64_t>(end - start);
-        }
-      }
-      activity_.add(-results);
-    }
-  }
+  act(next);
 }
 
 }  // namespace gantry_pdk::detail

@@ -1,27 +1,33 @@
 #pragma once
 
-// One Events stream (PROTOCOL.md 3.4) without the gRPC plumbing: the reader hands each
-// EventBatch to onBatch(); phase calls run on the worker pool; their replies (and Fetch requests)
-// go through one BatchQueue to the single writer, runWriter(), which packs everything ready into
-// one ReplyBatch per write.
+// One Events stream (PROTOCOL.md 3.4) without the gRPC plumbing. The reader hands each
+// EventBatch to onBatch(), which queues its phase calls on the worker pool in one go; replies (and
+// Fetch requests) collect in a pending ReplyBatch, and at most one write is in flight: the thread
+// that finds replies pending and no write in flight starts the next one (ReplyWriter), packing
+// everything pending. No thread exists for writing and nobody is woken per reply.
 //
-// Threads: onBatch()/endOfInput() on the stream's reader thread; runWriter() on its writer
-// thread; call tasks on worker threads. The session is shared by the stream handler and every
-// call task still running (shared_ptr: a task may outlive a broken stream).
+// When a reply goes out: a Fetch at once (its handler waits for the answer); a PhaseResult when no
+// call of this session is still queued behind it on the pool (so a batch of calls run one after
+// another goes back in one write) or when the previous write completes.
 //
-// Ends: endOfInput(false) after the core's WritesDone: calls in flight finish, their replies are
-// written, then the writer returns. endOfInput(true) when the stream broke or was cancelled: every
-// call is cancelled (blocked fetches throw Cancelled), nothing more is written.
+// Threads: onBatch()/endOfInput()/abort()/onWriteDone() on the stream's gRPC thread; call tasks
+// on worker threads. The session is shared by the stream and every call task still running
+// (shared_ptr: a task may outlive a broken stream).
+//
+// Ends: endOfInput() after the core's WritesDone: calls in flight finish, their replies are
+// written, then ReplyWriter::finish(). abort() when the stream broke or was cancelled: every call
+// is cancelled (blocked fetches throw Cancelled), nothing more is written, and finish() comes as
+// soon as no write is in flight.
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
+#include <map>
+#include <unordered_map>
+#include <vector>
 
-#include "batch_queue.h"
 #include "call_state.h"
 #include "convert.h"
 #include "instances.h"
@@ -42,38 +48,76 @@ struct Activity {
   bool waitIdle(std::chrono::steady_clock::time_point deadline);
 };
 
+// The stream's write side. Both calls come from any thread, never with a session lock held.
+class ReplyWriter {
+public:
+  virtual ~ReplyWriter() = default;
+  // Starts writing `batch`, which stays untouched until EventSession::onWriteDone(). At most one
+  // write is in flight.
+  virtual void startWrite(const pb::ReplyBatch& batch) = 0;
+  // Ends the stream (after the last write completed); called exactly once. The session never
+  // touches the writer afterwards.
+  virtual void finish() = 0;
+};
+
 class EventSession : public std::enable_shared_from_this<EventSession> {
 public:
-  EventSession(const InstanceTable& table, WorkerPool& pool, Activity& activity);
+  // `writer` must stay valid until its finish() is called.
+  EventSession(const InstanceTable& table, WorkerPool& pool, Activity& activity,
+               ReplyWriter& writer);
   ~EventSession();
 
   void onBatch(pb::EventBatch& batch);
-  void endOfInput(bool broken);
-  // Writes batches with `write` until the session is done; `write` returns false when the stream
-  // is broken (later batches are dropped).
-  void runWriter(const std::function<bool(pb::ReplyBatch&)>& write);
+  void endOfInput();
+  void abort();
+  // The write started by ReplyWriter::startWrite completed; `ok` false: the stream is broken
+  // (later replies are dropped).
+  void onWriteDone(bool ok);
 
   // Calls accepted whose reply is not queued yet (for tests).
   size_t runningCallsForTest();
 
-  // Largest number of replies packed into one write (for tests).
-  static constexpr size_t kMaxRepliesPerBatch = 512;
+  // Largest number of replies packed into one write.
+  static constexpr int kMaxRepliesPerBatch = 512;
 
 private:
   class Call;
+  struct CallKeyHash {
+    size_t operator()(const std::pair<uint64_t, uint32_t>& k) const {
+      return std::hash<uint64_t>()(k.first * 31 + k.second);
+    }
+  };
   using CallKey = std::pair<uint64_t, uint32_t>;
 
-  void startCall(pb::Event& event);
+  std::shared_ptr<Call> findCall(const CallKey& key);
+  void runCall(const std::shared_ptr<Call>& call);
   void finishCall(const std::shared_ptr<Call>& call, PhaseOutput output);
-  bool queueReply(pb::Reply reply);
+  // Queues a Fetch reply and writes it as soon as possible; false when nothing more is written.
+  bool queueFetch(Call& call, const FetchRequest& request, uint32_t fetchId);
+  // Under mutex_: what to do once the lock is released (a write of inFlight_, or the end).
+  struct Next {
+    enum What { Nothing, Write, Finish } what = Nothing;
+    ReplyWriter* writer = nullptr;
+  };
+  Next nextLocked(bool urgent);
+  void act(Next next);
+  void dropPendingLocked();
 
   const InstanceTable& table_;  // Owned by the server; outlives every session.
   WorkerPool& pool_;            // Same.
   Activity& activity_;          // Same.
-  BatchQueue<pb::Reply> queue_;
+
   std::mutex mutex_;
-  std::map<CallKey, std::shared_ptr<Call>> calls_;  // Guarded by mutex_.
-  bool inputEnded_ = false;                         // Guarded by mutex_.
+  ReplyWriter* writer_;  // Guarded by mutex_; null once finish() was called.
+  std::unordered_map<CallKey, std::shared_ptr<Call>, CallKeyHash> calls_;  // Guarded by mutex_.
+  std::atomic<size_t> queuedCalls_{0};  // Calls on the pool not started yet.
+  pb::ReplyBatch pending_;    // Replies not written yet. Guarded by mutex_.
+  int64_t pendingResults_ = 0;  // PhaseResults in pending_. Guarded by mutex_.
+  pb::ReplyBatch inFlight_;   // The write in flight (its messages are reused).
+  int64_t inFlightResults_ = 0;
+  bool writing_ = false;      // A write is in flight. Guarded by mutex_.
+  bool inputEnded_ = false;   // Guarded by mutex_.
+  bool broken_ = false;       // Aborted or a write failed: nothing more is written. Guarded by mutex_.
 };
 
 }  // namespace gantry_pdk::detail

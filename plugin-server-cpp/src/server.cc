@@ -1,9 +1,6 @@
-// The gRPC side of the plugin server: GetInfo, Configure, Events, Shutdown and grpc.health.v1
-// on gRPC's synchronous API. Each Events stream gets its handler thread (the reader) and one
-// writer thread (EventSession::runWriter); the sync API allows one concurrent reader and writer
-// per stream. Handlers run on the WorkerPool.
+// The gRPC server: one CompletionQueue driven by one thread (see grpc_calls.h), the worker pool,
+// graceful stop.
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include <unistd.h>
 
@@ -12,91 +9,21 @@
 
 #include "event_session.h"
 #include "gantry_pdk/server.h"
-#include "gateway/plugin/v1/plugin_service.grpc.pb.h"
+#include "grpc_calls.h"
 
 namespace gantry_pdk {
 
-using detail::pb::PluginServer;
-namespace pb = detail::pb;
-
 namespace {
-constexpr uint32_t kProtocolVersion = 1;
 constexpr int kMaxMessageBytes = 64 * 1024 * 1024;
-constexpr const char* kServiceName = "gateway.plugin.v1.PluginServer";
 }  // namespace
 
-struct Server::Impl final : public PluginServer::Service {
+struct Server::Impl {
   Impl(ServerOptions opts, std::vector<PluginDescriptor> plugins)
       : options(std::move(opts)), table(std::move(plugins)),
         pool(options.workers != 0 ? options.workers
-                                  : std::max(4u, 2 * std::thread::hardware_concurrency())) {}
-
-  // PluginServer::Service
-  grpc::Status GetInfo(grpc::ServerContext*, const pb::GetInfoRequest* request,
-                       pb::GetInfoResponse* response) override {
-    bool offered = request->protocol_versions().empty();
-    for (uint32_t v : request->protocol_versions()) {
-      offered = offered || v == kProtocolVersion;
-    }
-    if (!offered) {
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                          "this plugin server speaks protocol versions: 1");
-    }
-    response->set_protocol_version(kProtocolVersion);
-    response->set_server_name(options.serverName);
-    for (const PluginDescriptor& d : table.plugins()) {
-      pb::PluginInfo* info = response->add_plugins();
-      info->set_name(d.name);
-      info->set_version(d.version);
-      info->set_priority(d.priority);
-      for (Phase p : d.phases) {
-        info->add_phases(detail::toProto(p));
-      }
-      for (Phase p : d.bodyPhases) {
-        info->add_body_phases(detail::toProto(p));
-      }
-      info->set_schema_json(d.schemaJson());
-    }
-    return grpc::Status::OK;
-  }
-
-  grpc::Status Configure(grpc::ServerContext*, const pb::ConfigureRequest* request,
-                         pb::ConfigureResponse* response) override {
-    std::vector<detail::InstanceSpec> specs;
-    for (const pb::InstanceConfig& c : request->instances()) {
-      specs.push_back({c.instance_id(), c.plugin_name(), c.config_json()});
-    }
-    std::vector<uint64_t> closeIds(request->close_instance_ids().begin(),
-                                   request->close_instance_ids().end());
-    for (const detail::InstanceOutcome& o : table.configure(specs, closeIds)) {
-      pb::InstanceResult* r = response->add_results();
-      r->set_instance_id(o.id);
-      r->set_ok(o.ok);
-      r->set_error(o.error);
-    }
-    return grpc::Status::OK;
-  }
-
-  grpc::Status Events(grpc::ServerContext* context,
-                      grpc::ServerReaderWriter<pb::ReplyBatch, pb::EventBatch>* stream) override {
-    auto session = std::make_shared<detail::EventSession>(table, pool, activity);
-    std::thread writer([&] {
-      session->runWriter([&](pb::ReplyBatch& batch) { return stream->Write(batch); });
-    });
-    pb::EventBatch batch;
-    while (stream->Read(&batch)) {
-      session->onBatch(batch);
-      batch.Clear();
-    }
-    session->endOfInput(/*broken=*/context->IsCancelled());
-    writer.join();
-    return grpc::Status::OK;
-  }
-
-  grpc::Status Shutdown(grpc::ServerContext*, const pb::ShutdownRequest* request,
-                        pb::ShutdownResponse*) override {
-    requestShutdown(std::chrono::milliseconds(request->grace_period_ms()));
-    return grpc::Status::OK;
+                                  : std::max(4u, 2 * std::thread::hardware_concurrency())),
+        state(options, table, pool, activity) {
+    state.onShutdownRpc = [this](std::chrono::milliseconds grace) { requestShutdown(grace); };
   }
 
   void requestShutdown(std::chrono::milliseconds grace) {
@@ -114,7 +41,9 @@ struct Server::Impl final : public PluginServer::Service {
   detail::InstanceTable table;
   detail::Activity activity;
   detail::WorkerPool pool;  // Destroyed before table/activity, after the gRPC server.
+  detail::ServingState state;
   std::unique_ptr<grpc::Server> server;
+  std::thread cqThread;
   std::string socketPath;  // Unlinked after stop ("" for TCP).
 
   std::mutex mutex;
@@ -136,11 +65,12 @@ std::string Server::start() {
   if (listen.empty()) {
     throw std::runtime_error("no listen address");
   }
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  builder.RegisterService(impl_.get());
+  builder.RegisterService(&impl_->state.service);
+  builder.RegisterAsyncGenericService(&impl_->state.generic);
+  impl_->state.cq = builder.AddCompletionQueue();
   int selectedPort = 0;
   const bool isUnix = listen.rfind("unix:", 0) == 0;
   if (isUnix) {
@@ -153,12 +83,13 @@ std::string Server::start() {
   impl_->server = builder.BuildAndStart();
   if (!impl_->server || (!isUnix && selectedPort == 0)) {
     impl_->server.reset();
+    impl_->state.cq->Shutdown();
+    detail::runCompletionQueue(*impl_->state.cq);
     throw std::runtime_error("cannot listen on " + listen);
   }
-  if (auto* health = impl_->server->GetHealthCheckService()) {
-    health->SetServingStatus(true);
-    health->SetServingStatus(kServiceName, true);
-  }
+  impl_->state.serving = true;
+  detail::acceptCalls(impl_->state);
+  impl_->cqThread = std::thread([cq = impl_->state.cq.get()] { detail::runCompletionQueue(*cq); });
   if (isUnix) {
     return "unix|" + impl_->socketPath;
   }
@@ -185,14 +116,16 @@ void Server::stop(std::chrono::milliseconds grace) {
   if (!impl_->server) {
     return;
   }
-  if (auto* health = impl_->server->GetHealthCheckService()) {
-    health->SetServingStatus(false);
-  }
+  impl_->state.serving = false;
   // Calls in flight finish and their replies are written; then the streams still open are
   // cancelled and gRPC stops.
   impl_->activity.waitIdle(std::chrono::steady_clock::now() + grace);
   impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
   impl_->server->Wait();
+  // Cancelled calls still finish on the queue's thread; only then may the queue shut down.
+  impl_->state.waitNoCalls(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  impl_->state.cq->Shutdown();
+  impl_->cqThread.join();
   if (!impl_->socketPath.empty()) {
     ::unlink(impl_->socketPath.c_str());
   }

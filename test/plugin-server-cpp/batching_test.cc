@@ -1,9 +1,13 @@
-// Reply batching, lazy fetch and cancel through an EventSession with a fake writer (no gRPC).
+// Reply batching, lazy fetch and cancel through an EventSession with a fake writer (no gRPC), and
+// the worker pool's rule that a slow task does not stall the tasks queued behind it.
 #include <catch2/catch.hpp>
 
 #include <thread>
 
-#include "batch_queue.h"
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
 #include "event_session.h"
 
 using namespace gantry_pdk;
@@ -23,14 +27,64 @@ public:
   }
 };
 
+// Records each write; pump() completes them on the test thread.
+class FakeWriter : public detail::ReplyWriter {
+public:
+  void startWrite(const pb::ReplyBatch& batch) override {
+    std::lock_guard lock(mutex_);
+    REQUIRE_FALSE(inFlight_);
+    current_ = batch;
+    inFlight_ = true;
+    changed_.notify_all();
+  }
+  void finish() override {
+    std::lock_guard lock(mutex_);
+    REQUIRE_FALSE(finished_);
+    finished_ = true;
+    changed_.notify_all();
+  }
+  // Completes writes (ok = `writesSucceed`) until finish(); `seen` sees each batch first.
+  void pump(detail::EventSession& session, const std::function<void(const pb::ReplyBatch&)>& seen,
+            bool writesSucceed = true) {
+    for (;;) {
+      pb::ReplyBatch batch;
+      {
+        std::unique_lock lock(mutex_);
+        REQUIRE(changed_.wait_for(lock, std::chrono::seconds(10),
+                                  [&] { return inFlight_ || finished_; }));
+        if (!inFlight_) {
+          return;
+        }
+        batch = current_;
+      }
+      seen(batch);
+      {
+        std::lock_guard lock(mutex_);
+        inFlight_ = false;
+      }
+      session.onWriteDone(writesSucceed);
+    }
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  pb::ReplyBatch current_;
+  bool inFlight_ = false;
+  bool finished_ = false;
+};
+
 struct Fixture {
+  explicit Fixture(unsigned workers = 4) : pool(workers) {
+    table.configure({{1, "hello", ""}, {2, "body", ""}}, {});
+  }
   detail::InstanceTable table{{describePlugin<Hello>("hello", "1", 1),
                                describePlugin<BodyEcho>("body", "1", 1)}};
-  detail::WorkerPool pool{4};
+  detail::WorkerPool pool;
   detail::Activity activity;
+  FakeWriter writer;
   std::shared_ptr<detail::EventSession> session =
-      std::make_shared<detail::EventSession>(table, pool, activity);
-  Fixture() { table.configure({{1, "hello", ""}, {2, "body", ""}}, {}); }
+      std::make_shared<detail::EventSession>(table, pool, activity, writer);
 };
 
 pb::Event phaseCall(uint64_t requestId, uint64_t instance) {
@@ -54,33 +108,46 @@ void waitUntil(const std::function<bool()>& done) {
 
 }  // namespace
 
-TEST_CASE("BatchQueue: the consumer takes everything ready at once", "[batching]") {
-  detail::BatchQueue<int> q;
-  q.push(1);
-  q.push(2);
-  q.push(3);
-  CHECK(q.popAll() == std::vector<int>{1, 2, 3});
-  q.push(4);
-  q.close();
-  CHECK_FALSE(q.push(5));
-  CHECK(q.popAll() == std::vector<int>{4});
-  CHECK(q.popAll().empty());
+TEST_CASE("WorkerPool: a slow task does not stall the tasks queued behind it", "[batching]") {
+  detail::WorkerPool pool(3);
+  std::atomic<bool> release{false};
+  std::atomic<int> fastDone{0};
+  std::vector<std::function<void()>> tasks;
+  tasks.push_back([&] {
+    while (!release) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  for (int i = 0; i < 20; ++i) {
+    tasks.push_back([&] { fastDone++; });
+  }
+  pool.submitAll(tasks);
+  waitUntil([&] { return fastDone == 20; });  // While the slow task still runs.
+  // Two slow tasks at once, then more fast ones: a third worker still takes them.
+  std::atomic<bool> release2{false};
+  pool.submit([&] {
+    while (!release2) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  for (int i = 0; i < 20; ++i) {
+    pool.submit([&] { fastDone++; });
+  }
+  waitUntil([&] { return fastDone == 40; });
+  release = true;
+  release2 = true;
 }
 
 TEST_CASE("EventSession: replies ready together go out in one ReplyBatch", "[batching]") {
-  Fixture f;
+  Fixture f(/*workers=*/1);  // One worker runs the ten calls one after another.
   pb::EventBatch batch;
   for (uint64_t i = 1; i <= 10; ++i) {
     *batch.add_events() = phaseCall(i, 1);
   }
   f.session->onBatch(batch);
-  f.session->endOfInput(/*broken=*/false);
-  waitUntil([&] { return f.session->runningCallsForTest() == 0; });
+  f.session->endOfInput();
   std::vector<pb::ReplyBatch> written;
-  f.session->runWriter([&](pb::ReplyBatch& b) {
-    written.push_back(b);
-    return true;
-  });
+  f.writer.pump(*f.session, [&](const pb::ReplyBatch& b) { written.push_back(b); });
   REQUIRE(written.size() == 1);
   REQUIRE(written[0].replies_size() == 10);
   for (const pb::Reply& r : written[0].replies()) {
@@ -88,6 +155,7 @@ TEST_CASE("EventSession: replies ready together go out in one ReplyBatch", "[bat
     CHECK(r.result().completed() == 1);
     CHECK(r.result().mutations(0).response_header().value() == "h" + std::to_string(r.request_id()));
   }
+  CHECK(f.session->runningCallsForTest() == 0);
   CHECK(f.activity.waitIdle(std::chrono::steady_clock::now()));
   CHECK(f.activity.replyBatches == 1);
 }
@@ -98,9 +166,9 @@ TEST_CASE("EventSession: a lazy fetch is a Fetch reply answered by a FetchResult
   pb::EventBatch batch;
   *batch.add_events() = phaseCall(42, 2);
   f.session->onBatch(batch);
-  f.session->endOfInput(false);  // Clean half-close: the call still finishes.
+  f.session->endOfInput();  // Clean half-close: the call still finishes.
   std::vector<pb::Reply> seen;
-  f.session->runWriter([&](pb::ReplyBatch& b) {
+  f.writer.pump(*f.session, [&](const pb::ReplyBatch& b) {
     for (const pb::Reply& r : b.replies()) {
       seen.push_back(r);
       if (r.has_fetch()) {
@@ -114,13 +182,13 @@ TEST_CASE("EventSession: a lazy fetch is a Fetch reply answered by a FetchResult
         f.session->onBatch(answer);
       }
     }
-    return true;
   });
   REQUIRE(seen.size() == 2);
   CHECK(seen[0].has_fetch());
   REQUIRE(seen[1].has_result());
   CHECK(seen[1].result().mutations(0).request_header().value() == "the body");
   CHECK(f.activity.fetches == 1);
+  CHECK(f.activity.waitIdle(std::chrono::steady_clock::now() + std::chrono::seconds(5)));
 }
 
 TEST_CASE("EventSession: cancel abandons a call blocked in a fetch", "[batching]") {
@@ -128,9 +196,9 @@ TEST_CASE("EventSession: cancel abandons a call blocked in a fetch", "[batching]
   pb::EventBatch batch;
   *batch.add_events() = phaseCall(7, 2);
   f.session->onBatch(batch);
-  f.session->endOfInput(false);
+  f.session->endOfInput();
   std::vector<pb::Reply> seen;
-  f.session->runWriter([&](pb::ReplyBatch& b) {
+  f.writer.pump(*f.session, [&](const pb::ReplyBatch& b) {
     for (const pb::Reply& r : b.replies()) {
       seen.push_back(r);
       pb::EventBatch cancel;
@@ -140,7 +208,6 @@ TEST_CASE("EventSession: cancel abandons a call blocked in a fetch", "[batching]
       e->mutable_cancel();
       f.session->onBatch(cancel);
     }
-    return true;
   });
   REQUIRE(seen.size() == 1);  // The Fetch only; no result for a cancelled call.
   CHECK(seen[0].has_fetch());
@@ -153,8 +220,8 @@ TEST_CASE("EventSession: a broken stream cancels calls and drops replies", "[bat
   pb::EventBatch batch;
   *batch.add_events() = phaseCall(8, 2);  // Blocks in its fetch.
   f.session->onBatch(batch);
-  std::thread writer([&] { f.session->runWriter([](pb::ReplyBatch&) { return false; }); });
-  f.session->endOfInput(/*broken=*/true);
-  writer.join();
+  std::thread writer([&] { f.writer.pump(*f.session, [](const pb::ReplyBatch&) {}, false); });
+  f.session->abort();
+  writer.join();  // finish() came.
   CHECK(f.activity.waitIdle(std::chrono::steady_clock::now() + std::chrono::seconds(5)));
 }

@@ -1,0 +1,339 @@
+#include "grpc_calls.h"
+
+#include <string>
+
+namespace gantry_pdk::detail {
+namespace {
+
+constexpr uint32_t kProtocolVersion = 1;
+constexpr const char* kServiceName = "gateway.plugin.v1.PluginServer";
+
+// A completion-queue tag: what to do when the operation completes.
+struct Tag {
+  std::function<void(bool ok)> done;
+};
+
+// ---- GetInfo, Configure, Shutdown ----------------------------------------------------------
+
+grpc::Status getInfo(ServingState& s, const pb::GetInfoRequest& request,
+                     pb::GetInfoResponse& response) {
+  bool offered = request.protocol_versions().empty();
+  for (uint32_t v : request.protocol_versions()) {
+    offered = offered || v == kProtocolVersion;
+  }
+  if (!offered) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this plugin server speaks protocol versions: 1");
+  }
+  response.set_protocol_version(kProtocolVersion);
+  response.set_server_name(s.options.serverName);
+  for (const PluginDescriptor& d : s.table.plugins()) {
+    pb::PluginInfo* info = response.add_plugins();
+    info->set_name(d.name);
+    info->set_version(d.version);
+    info->set_priority(d.priority);
+    for (Phase p : d.phases) {
+      info->add_phases(toProto(p));
+    }
+    for (Phase p : d.bodyPhases) {
+      info->add_body_phases(toProto(p));
+    }
+    info->set_schema_json(d.schemaJson());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status configure(ServingState& s, const pb::ConfigureRequest& request,
+                       pb::ConfigureResponse& response) {
+  std::vector<InstanceSpec> specs;
+  for (const pb::InstanceConfig& c : request.instances()) {
+    specs.push_back({c.instance_id(), c.plugin_name(), c.config_json()});
+  }
+  std::vector<uint64_t> closeIds(request.close_instance_ids().begin(),
+                                 request.close_instance_ids().end());
+  for (const InstanceOutcome& o : s.table.configure(specs, closeIds)) {
+    pb::InstanceResult* r = response.add_results();
+    r->set_instance_id(o.id);
+    r->set_ok(o.ok);
+    r->set_error(o.error);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status shutdown(ServingState& s, const pb::ShutdownRequest& request, pb::ShutdownResponse&) {
+  s.onShutdownRpc(std::chrono::milliseconds(request.grace_period_ms()));
+  return grpc::Status::OK;
+}
+
+// One unary call: requested, handled (on the queue's thread or the pool), finished, deleted.
+template <class Req, class Resp> class UnaryCall {
+public:
+  using RequestFn = void (pb::PluginServer::AsyncService::*)(
+      grpc::ServerContext*, Req*, grpc::ServerAsyncResponseWriter<Resp>*, grpc::CompletionQueue*,
+      grpc::ServerCompletionQueue*, void*);
+  using Handler = grpc::Status (*)(ServingState&, const Req&, Resp&);
+
+  static void accept(ServingState& s, RequestFn request, Handler handler, bool onPool) {
+    auto* call = new UnaryCall(s, request, handler, onPool);
+    (s.service.*request)(&call->ctx_, &call->request_, &call->responder_, s.cq.get(), s.cq.get(),
+                         &call->accepted_);
+  }
+
+private:
+  UnaryCall(ServingState& s, RequestFn request, Handler handler, bool onPool)
+      : s_(s), requestFn_(request), handler_(handler), onPool_(onPool) {
+    accepted_.done = [this](bool ok) { onAccepted(ok); };
+    finished_.done = [this](bool) { delete this; };
+  }
+
+  void onAccepted(bool ok) {
+    if (!ok) {  // Shutting down.
+      delete this;
+      return;
+    }
+    accept(s_, requestFn_, handler_, onPool_);
+    if (onPool_) {
+      s_.pool.submit([this] { handle(); });
+    } else {
+      handle();
+    }
+  }
+
+  void handle() {
+    grpc::Status status;
+    try {
+      status = handler_(s_, request_, response_);
+    } catch (const std::exception& e) {
+      status = grpc::Status(grpc::StatusCode::INTERNAL, e.what());
+    }
+    responder_.Finish(response_, status, &finished_);
+  }
+
+  ServingState& s_;
+  LiveCall live_{s_};
+  const RequestFn requestFn_;
+  const Handler handler_;
+  const bool onPool_;
+  grpc::ServerContext ctx_;
+  Req request_;
+  Resp response_;
+  grpc::ServerAsyncResponseWriter<Resp> responder_{&ctx_};
+  Tag accepted_, finished_;
+};
+
+// ---- Events --------------------------------------------------------------------------------
+
+// One Events stream: reads on the queue's thread, writes from any thread (ReplyWriter), deleted
+// on the queue's thread once the read side ended, Finish completed and gRPC said the call is
+// done.
+class EventsCall final : public ReplyWriter {
+public:
+  static void accept(ServingState& s) {
+    auto* call = new EventsCall(s);
+    call->ctx_.AsyncNotifyWhenDone(&call->doneTag_);
+    s.service.RequestEvents(&call->ctx_, &call->stream_, s.cq.get(), s.cq.get(), &call->accepted_);
+  }
+
+  void startWrite(const pb::ReplyBatch& batch) override { stream_.Write(batch, &written_); }
+  void finish() override { stream_.Finish(grpc::Status::OK, &finished_); }
+
+private:
+  explicit EventsCall(ServingState& s) : s_(s) {
+    accepted_.done = [this](bool ok) { onAccepted(ok); };
+    read_.done = [this](bool ok) { onRead(ok); };
+    written_.done = [this](bool ok) { session_->onWriteDone(ok); };
+    finished_.done = [this](bool) {
+      finishDone_ = true;
+      maybeDelete();
+    };
+    doneTag_.done = [this](bool) {
+      callDone_ = true;
+      if (ctx_.IsCancelled() && session_) {
+        session_->abort();
+      }
+      maybeDelete();
+    };
+  }
+
+  void onAccepted(bool ok) {
+    if (!ok) {  // Shutting down: never matched, so no done tag comes either.
+      delete this;
+      return;
+    }
+    accept(s_);
+    session_ = std::make_shared<EventSession>(s_.table, s_.pool, s_.activity, *this);
+    reading_ = true;
+    stream_.Read(&batch_, &read_);
+  }
+
+  void onRead(bool ok) {
+    if (!ok) {  // Half-close by the core, or the stream broke (then the done tag aborts).
+      reading_ = false;
+      session_->endOfInput();
+      maybeDelete();
+      return;
+    }
+    session_->onBatch(batch_);
+    batch_.Clear();
+    stream_.Read(&batch_, &read_);
+  }
+
+  void maybeDelete() {
+    if (!reading_ && finishDone_ && callDone_) {
+      delete this;
+    }
+  }
+
+  ServingState& s_;
+  LiveCall live_{s_};
+  grpc::ServerContext ctx_;
+  grpc::ServerAsyncReaderWriter<pb::ReplyBatch, pb::EventBatch> stream_{&ctx_};
+  std::shared_ptr<EventSession> session_;
+  pb::EventBatch batch_;
+  Tag accepted_, read_, written_, finished_, doneTag_;
+  bool reading_ = false;     // A Read is outstanding.
+  bool finishDone_ = false;  // The Finish tag came back.
+  bool callDone_ = false;    // The done tag came back.
+};
+
+// ---- grpc.health.v1.Health (hand-encoded: the messages are one field each) -----------------
+
+std::string flatten(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (buffer.Dump(&slices).ok()) {
+    for (const grpc::Slice& s : slices) {
+      out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  return out;
+}
+
+// HealthCheckRequest.service (field 1, string); "" when absent or malformed.
+std::string healthService(const std::string& bytes) {
+  size_t i = 0;
+  while (i < bytes.size()) {
+    const uint8_t key = static_cast<uint8_t>(bytes[i++]);
+    uint64_t len = 0;
+    int shift = 0;
+    while (i < bytes.size() && shift < 64) {
+      const uint8_t b = static_cast<uint8_t>(bytes[i++]);
+      len |= uint64_t(b & 0x7f) << shift;
+      shift += 7;
+      if ((b & 0x80) == 0) {
+        break;
+      }
+    }
+    if ((key & 7) != 2) {
+      return "";  // Only length-delimited fields are expected.
+    }
+    if (len > bytes.size() - i) {
+      return "";
+    }
+    if (key == 0x0a) {
+      return bytes.substr(i, len);
+    }
+    i += len;
+  }
+  return "";
+}
+
+class HealthCall {
+public:
+  static void accept(ServingState& s) {
+    auto* call = new HealthCall(s);
+    call->ctx_.AsyncNotifyWhenDone(&call->doneTag_);
+    s.generic.RequestCall(&call->ctx_, &call->stream_, s.cq.get(), s.cq.get(), &call->accepted_);
+  }
+
+private:
+  explicit HealthCall(ServingState& s) : s_(s) {
+    accepted_.done = [this](bool ok) { onAccepted(ok); };
+    read_.done = [this](bool ok) { onRead(ok); };
+    opDone_.done = [this](bool) {
+      --ops_;
+      maybeDelete();
+    };
+    doneTag_.done = [this](bool) {
+      callDone_ = true;
+      maybeDelete();
+    };
+  }
+
+  void onAccepted(bool ok) {
+    if (!ok) {
+      delete this;
+      return;
+    }
+    accept(s_);
+    const std::string& m = ctx_.method();
+    if (m != "/grpc.health.v1.Health/Check" && m != "/grpc.health.v1.Health/Watch") {
+      ++ops_;
+      stream_.Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""), &opDone_);
+      return;
+    }
+    ++ops_;
+    stream_.Read(&buffer_, &read_);
+  }
+
+  void onRead(bool ok) {
+    --ops_;
+    const bool watch = ctx_.method() == "/grpc.health.v1.Health/Watch";
+    const std::string service = ok ? healthService(flatten(buffer_)) : "";
+    const bool known = service.empty() || service == kServiceName;
+    // HealthCheckResponse.status: SERVING 1, NOT_SERVING 2, SERVICE_UNKNOWN 3 (Watch only).
+    const char status = !known ? 3 : s_.serving ? 1 : 2;
+    const char bytes[2] = {0x08, status};
+    grpc::Slice slice(bytes, 2);
+    grpc::ByteBuffer response(&slice, 1);
+    ++ops_;
+    if (!ok) {
+      stream_.Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, ""), &opDone_);
+    } else if (watch) {
+      stream_.Write(response, &opDone_);  // Then held open until the core or shutdown ends it.
+    } else if (!known) {
+      stream_.Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service"), &opDone_);
+    } else {
+      stream_.WriteAndFinish(response, grpc::WriteOptions(), grpc::Status::OK, &opDone_);
+    }
+  }
+
+  void maybeDelete() {
+    if (ops_ == 0 && callDone_) {
+      delete this;
+    }
+  }
+
+  ServingState& s_;
+  LiveCall live_{s_};
+  grpc::GenericServerContext ctx_;
+  grpc::GenericServerAsyncReaderWriter stream_{&ctx_};
+  grpc::ByteBuffer buffer_;
+  Tag accepted_, read_, opDone_, doneTag_;
+  int ops_ = 0;
+  bool callDone_ = false;
+};
+
+}  // namespace
+
+void acceptCalls(ServingState& s) {
+  using Svc = pb::PluginServer::AsyncService;
+  UnaryCall<pb::GetInfoRequest, pb::GetInfoResponse>::accept(s, &Svc::RequestGetInfo, &getInfo,
+                                                             /*onPool=*/false);
+  UnaryCall<pb::ConfigureRequest, pb::ConfigureResponse>::accept(s, &Svc::RequestConfigure,
+                                                                 &configure, /*onPool=*/true);
+  UnaryCall<pb::ShutdownRequest, pb::ShutdownResponse>::accept(s, &Svc::RequestShutdown,
+                                                               &shutdown, /*onPool=*/false);
+  EventsCall::accept(s);
+  HealthCall::accept(s);
+}
+
+void runCompletionQueue(grpc::ServerCompletionQueue& cq) {
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+    static_cast<Tag*>(tag)->done(ok);
+  }
+}
+
+}  // namespace gantry_pdk::detail
