@@ -25,6 +25,7 @@
 #include <cstring>
 #include <optional>
 
+#include "plugin/arena_message.h"
 #include "plugin/event_stream.h"
 #include "plugin/grpc_framing.h"
 
@@ -349,13 +350,13 @@ private:
   bool deliverReplies() {
     std::string_view message;
     while (decoder_.next(&message)) {
-      in_.Clear();
-      if (!in_.ParseFromArray(message.data(), static_cast<int>(message.size()))) {
+      in_.reset();
+      if (!in_->ParseFromArray(message.data(), static_cast<int>(message.size()))) {
         fail(unavailable("events stream: the plugin server sent a malformed ReplyBatch"));
         return false;
       }
       auto alive = alive_;
-      callbacks_.onReplies(in_);
+      callbacks_.onReplies(in_.get());
       if (!*alive || broken_) {
         return false;
       }
@@ -440,7 +441,7 @@ private:
   bool notifyWrite_{false};
 
   GrpcFrameDecoder decoder_;
-  v1::ReplyBatch in_;
+  ArenaMessage<v1::ReplyBatch> in_{64 * 1024};  // Parsed without a malloc per reply.
   int httpStatus_{0};
   bool grpcContentType_{false};
   int grpcStatus_{-1};

@@ -14,15 +14,15 @@ ServerLink::~ServerLink() {
 }
 
 v1::Event& ServerLink::nextEvent() {
-  if (pending_.empty() || pending_.back()->events_size() >= kMaxEventsPerBatch) {
+  if (pending_.empty() || pending_.back()->get().events_size() >= kMaxEventsPerBatch) {
     if (free_.empty()) {
-      pending_.push_back(std::make_unique<v1::EventBatch>());
+      pending_.push_back(std::make_unique<PooledBatch>(kBatchBlockBytes));
     } else {
       pending_.push_back(std::move(free_.back()));
       free_.pop_back();
     }
   }
-  v1::Event* event = pending_.back()->add_events();
+  v1::Event* event = pending_.back()->get().add_events();
   scheduleFlush();
   return *event;
 }
@@ -108,7 +108,7 @@ void ServerLink::flush() {
     if (!stream_->pollWriteDone(&ok)) {
       return;  // onWriteDone flushes again.
     }
-    writing_->Clear();
+    writing_->reset();
     free_.push_back(std::move(writing_));
     if (!ok) {
       return;  // The stream is breaking; onStreamClosed follows.
@@ -143,7 +143,7 @@ void ServerLink::flush() {
   }
   writing_ = std::move(pending_.front());
   pending_.pop_front();
-  for (const auto& e : writing_->events()) {
+  for (const auto& e : writing_->get().events()) {
     if (e.has_phase_call()) {
       auto it = calls_.find(CallKey{e.request_id(), e.seq()});
       if (it != calls_.end()) {
@@ -157,22 +157,22 @@ void ServerLink::flush() {
       }
     }
   }
-  bump(shared_.counters.eventsSent, writing_->events_size());
+  bump(shared_.counters.eventsSent, writing_->get().events_size());
   bump(shared_.counters.batchesSent);
-  stream_->write(*writing_);
+  stream_->write(writing_->get());
 }
 
 size_t ServerLink::pendingEvents() const {
   size_t n = 0;
   for (const auto& b : pending_) {
-    n += b->events_size();
+    n += b->get().events_size();
   }
   return n;
 }
 
 void ServerLink::onWriteDone(bool ok) {
   if (writing_ != nullptr) {
-    writing_->Clear();
+    writing_->reset();
     free_.push_back(std::move(writing_));
   }
   if (ok) {
@@ -211,7 +211,7 @@ void ServerLink::onStreamClosed(const Status& status) {
   streamState_ = StreamState::Idle;
   dispatcher_.post([holder = std::make_shared<EventStreamPtr>(std::move(stream_))] {});
   if (writing_ != nullptr) {
-    writing_->Clear();
+    writing_->reset();
     free_.push_back(std::move(writing_));
   }
   std::vector<CallKey> failed;
