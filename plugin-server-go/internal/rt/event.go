@@ -70,7 +70,10 @@ func (e *Event) Reset(ctx context.Context, call *pb.PhaseCall, f Fetcher) {
 }
 
 // Release drops references so a pooled Event does not keep a request alive.
-func (e *Event) Release() { e.Reset(nil, nil, nil); e.call = nil }
+func (e *Event) Release() {
+	clear(e.muts)
+	*e = Event{muts: e.muts[:0], query: e.query[:0]}
+}
 
 // Context is the phase call's context; it is cancelled when the core sends Cancel.
 func (e *Event) Context() context.Context {

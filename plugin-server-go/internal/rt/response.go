@@ -69,7 +69,7 @@ func (e *Event) RespHeaderOp(action pb.HeaderAction, k, v string) error {
 	}
 	r := e.resp()
 	r.Headers = applyHeader(r.Headers, action, k, v)
-	e.push(&pb.Mutation{Op: &pb.Mutation_ResponseHeader{ResponseHeader: &pb.HeaderMutation{Action: action, Name: k, Value: v}}})
+	e.push(newRespHeaderMutation(action, k, v))
 	return nil
 }
 

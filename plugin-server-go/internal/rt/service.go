@@ -16,7 +16,7 @@ func (e *Event) SvcReqHeaderOp(action pb.HeaderAction, k, v string) error {
 	}
 	r := e.req()
 	r.Headers = applyHeader(r.Headers, action, k, v)
-	e.push(&pb.Mutation{Op: &pb.Mutation_RequestHeader{RequestHeader: &pb.HeaderMutation{Action: action, Name: k, Value: v}}})
+	e.push(newReqHeaderMutation(action, k, v))
 	return nil
 }
 
