@@ -5,6 +5,8 @@ namespace gateway::plugin {
 ServerLink::ServerLink(event::Dispatcher& dispatcher, ServerShared& shared,
                        std::function<void(uint64_t)> onBroken)
     : dispatcher_(dispatcher), shared_(shared), onBroken_(std::move(onBroken)),
+      deadlines_(dispatcher,
+                 [this](DeadlineQueue::Entry& e) { onCallTimeout(static_cast<Call&>(e)); }),
       alive_(std::make_shared<bool>(true)) {}
 
 ServerLink::~ServerLink() {
@@ -30,15 +32,19 @@ v1::Event& ServerLink::nextEvent() {
 void ServerLink::startCall(uint64_t requestId, uint32_t seq, std::chrono::milliseconds timeout,
                            CallHandler& handler) {
   const CallKey key{requestId, seq};
-  Call call;
+  auto [it, inserted] = calls_.try_emplace(key);
+  if (!inserted) {
+    forget(it);  // A caller bug (seq reused); the newer call replaces the older one.
+    it = calls_.try_emplace(key).first;
+  }
+  Call& call = it->second;
+  call.key = key;
   call.handler = &handler;
   call.timeout = timeout;
   // A server that is not ready is waited for up to its start_timeout (PROTOCOL.md 3.2/3.5);
   // the phase timeout starts when the event is written.
   call.waitingForServer = streamState_ != StreamState::Open && !shared_.snapshot().ready;
-  call.timer = dispatcher_.createTimer([this, key] { onCallTimeout(key); });
-  call.timer->enable(call.waitingForServer ? shared_.config.startTimeout : timeout);
-  calls_[key] = std::move(call);
+  deadlines_.arm(call, call.waitingForServer ? shared_.config.startTimeout : timeout);
   bump(shared_.counters.phaseCalls);
 }
 
@@ -54,15 +60,14 @@ void ServerLink::cancelCall(uint64_t requestId, uint32_t seq) {
   e.mutable_cancel();
 }
 
-void ServerLink::onCallTimeout(CallKey key) {
+void ServerLink::onCallTimeout(Call& call) {
+  const CallKey key = call.key;
   auto it = calls_.find(key);
   if (it == calls_.end()) {
     return;
   }
   CallHandler* handler = it->second.handler;
   const bool written = it->second.written;
-  // The timer is running this callback: keep it alive until we return.
-  event::TimerPtr timer = std::move(it->second.timer);
   forget(it);
   v1::Event& e = nextEvent();
   e.set_request_id(key.requestId);
@@ -72,13 +77,13 @@ void ServerLink::onCallTimeout(CallKey key) {
     bump(shared_.counters.timeouts);
   }
   handler->onCallFailed(written ? CallFailure::Timeout : CallFailure::Unavailable);
-  dispatcher_.post([holder = std::make_shared<event::TimerPtr>(std::move(timer))] {});
 }
 
 void ServerLink::forget(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it) {
   if (it->second.awaitingReply) {
     --awaitingCalls_;
   }
+  deadlines_.disarm(it->second);
   calls_.erase(it);
 }
 
@@ -152,7 +157,7 @@ void ServerLink::flush() {
         ++awaitingCalls_;
         if (it->second.waitingForServer) {
           it->second.waitingForServer = false;
-          it->second.timer->enable(it->second.timeout);
+          deadlines_.arm(it->second, it->second.timeout);
         }
       }
     }

@@ -24,6 +24,7 @@
 
 #include "gateway/event/dispatcher.h"
 #include "plugin/arena_message.h"
+#include "plugin/deadline_queue.h"
 #include "plugin/event_stream.h"
 #include "plugin/server_shared.h"
 
@@ -86,9 +87,10 @@ private:
   struct CallKeyHash {
     size_t operator()(const CallKey& k) const { return k.requestId * 31 + k.seq; }
   };
-  struct Call {
+  // The deadline entry: the phase timeout once written, the server's start_timeout before.
+  struct Call : DeadlineQueue::Entry {
+    CallKey key{};
     CallHandler* handler{nullptr};
-    event::TimerPtr timer;
     bool written{false};
     // Written and no reply yet (not after a Fetch): counted in awaitingCalls_, which holds
     // back small flushes (see flush()).
@@ -103,7 +105,7 @@ private:
   void scheduleFlush();
   void flush();
   void ensureStream();
-  void onCallTimeout(CallKey key);
+  void onCallTimeout(Call& call);
   void takeCall(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it);
   void forget(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it);
   size_t pendingEvents() const;
@@ -127,6 +129,7 @@ private:
   std::deque<std::unique_ptr<PooledBatch>> pending_;   // Collected, not yet written.
   std::vector<std::unique_ptr<PooledBatch>> free_;     // Reset, for reuse.
   std::unordered_map<CallKey, Call, CallKeyHash> calls_;
+  DeadlineQueue deadlines_;     // Of the calls in calls_ (declared after: destroyed first).
   static constexpr std::chrono::milliseconds kMaxHold{1};
   event::TimerPtr holdTimer_;   // Bounds how long flush() holds events back.
   bool holdExpired_{false};
