@@ -166,3 +166,28 @@ def test_reload_with_bad_plugin_config_keeps_the_old_one(gantry, upstream):
     gw.wait_for_log(r"plugins\[1\]\.name", timeout=10, since=mark)
     gw.assert_running()
     assert hello_header(gw.port, "/hello")[1] == "Go says old to %s" % HOST
+
+
+def test_non_utf8_request_bytes_reach_plugins_without_breaking_the_stream(gantry, upstream):
+    """HTTP allows bytes that are not UTF-8 in header values, paths, queries (and gantry accepts
+    them in Host); protobuf string fields must be UTF-8, and a Go plugin server rejects a whole
+    batch otherwise. Gantry repairs the plugin's copy (U+FFFD) and forwards the original bytes:
+    every request succeeds and the event stream never breaks."""
+    from gantry_harness import raw_exchange
+    from plugin_harness import status_json, status_port
+    cfg = hello_cfg(upstream, [plugin("go-hello", {"message": "hi"}, route="r-hello")])
+    cfg["gantry"]["status_listen"] = "127.0.0.1:0"
+    gw = gantry(cfg)
+    for req in (b"GET /hello/x HTTP/1.1\r\nHost: h\r\nX-Latin: caf\xe9\r\n\r\n",
+                b"GET /hello/caf\xe9 HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /hello/x?q=\xe9\xff HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"GET /hello/x HTTP/1.1\r\nHost: caf\xe9.example\r\n\r\n"):
+        r, _ = raw_exchange(gw.port, req)
+        assert r is not None and r.status == 200, (req, r)
+        assert r.header("x-hello-from-go", "").startswith("Go says hi to "), (req, r)
+    r, _ = raw_exchange(gw.port, b"GET /hello/x HTTP/1.1\r\nHost: h\r\nX-Latin: caf\xe9\r\n\r\n")
+    seen = {k.lower(): v for k, v in r.json()["headers"]}
+    assert seen["x-latin"] == "caf\xe9", "the upstream must get the original bytes: %r" % seen
+    counters = status_json(status_port(gw))["plugins"]
+    assert counters["failures"] == 0, counters
+    assert counters["servers"]["go-hello"]["generation"] == 1, "the event stream broke: %r" % counters

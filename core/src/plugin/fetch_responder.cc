@@ -1,6 +1,7 @@
 #include "plugin/fetch_responder.h"
 
 #include "plugin/snapshot_builder.h"
+#include "plugin/utf8.h"
 
 namespace gateway::plugin {
 
@@ -48,11 +49,12 @@ FetchAnswer answerFetch(const v1::Fetch& fetch, const FetchContext& ctx, v1::Fet
   case v1::Fetch::kUriCaptures: {
     auto* caps = out.mutable_uri_captures();
     if (ctx.match != nullptr) {
+      // Captures are parts of the client's path: not necessarily UTF-8 (utf8.h).
       for (const auto& u : ctx.match->unnamedCaptures) {
-        caps->add_unnamed(u);
+        setUtf8(u, [&](std::string_view v) { caps->add_unnamed(v.data(), v.size()); });
       }
       for (const auto& [k, v] : ctx.match->namedCaptures) {
-        (*caps->mutable_named())[k] = v;
+        setUtf8(v, [&](std::string_view text) { (*caps->mutable_named())[k] = std::string(text); });
       }
     }
     break;

@@ -3,14 +3,16 @@
 #include <chrono>
 #include <string>
 
+#include "plugin/utf8.h"
+
 namespace gateway::plugin {
 namespace {
 
 template <typename Repeated> void fillHeaders(Repeated& out, const http::HeaderMap& headers) {
   for (const auto& f : headers) {
     auto* h = out.Add();
-    h->set_name(f.name);
-    h->set_value(f.value);
+    h->set_name(f.name);  // A token (the codec checked it): ASCII.
+    setUtf8(f.value, [&](std::string_view v) { h->set_value(v.data(), v.size()); });
   }
 }
 
@@ -87,10 +89,10 @@ void fillPhaseCall(v1::PhaseCall& call, Phase phase, const proxy::RequestState& 
   const auto& head = state.request;
   req->set_method(head.method);
   req->set_scheme(state.scheme);
-  req->set_host(state.host);
+  setUtf8(state.host, [&](std::string_view v) { req->set_host(v.data(), v.size()); });
   req->set_port(state.port);
-  req->set_path(head.path);
-  req->set_raw_query(head.rawQuery);
+  setUtf8(head.path, [&](std::string_view v) { req->set_path(v.data(), v.size()); });
+  setUtf8(head.rawQuery, [&](std::string_view v) { req->set_raw_query(v.data(), v.size()); });
   fillHeaders(*req->mutable_headers(), head.headers);
   req->set_client_ip(state.clientIp);
   req->set_client_port(state.clientPort);
@@ -103,7 +105,7 @@ void fillPhaseCall(v1::PhaseCall& call, Phase phase, const proxy::RequestState& 
   req->set_start_time_ms(epochMs(state.startedAt));
   req->set_request_id(std::to_string(state.id));
   req->set_forwarded_scheme(state.scheme);
-  req->set_forwarded_host(state.host);
+  setUtf8(state.host, [&](std::string_view v) { req->set_forwarded_host(v.data(), v.size()); });
 
   if (phase == Phase::Response || phase == Phase::HeaderFilter || phase == Phase::Log) {
     auto* resp = call.mutable_response();
@@ -148,7 +150,7 @@ void fillPhaseCall(v1::PhaseCall& call, Phase phase, const proxy::RequestState& 
     if (!q.empty()) {
       uri += "?" + q;
     }
-    log->set_upstream_uri(uri);
+    setUtf8(uri, [&](std::string_view v) { log->set_upstream_uri(v.data(), v.size()); });
     log->set_finished_at_ms(epochMs(std::chrono::system_clock::now()));
   }
 }
