@@ -172,8 +172,14 @@ public:
     if (!deliverReplies()) {
       return;  // Destroyed, or failed.
     }
-    if (streamClosed_) {
-      finishStream();
+    if (streamClosed_ || remoteEnded_) {
+      finishStream();  // The server's trailers end the call, whether or not we half-closed.
+      return;
+    }
+    if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
+      // A connection error (nghttp2 sent GOAWAY) or the server's GOAWAY with our stream unused.
+      fail(unavailable("events stream: the HTTP/2 session with the plugin server ended (protocol "
+                       "error or GOAWAY)"));
       return;
     }
     maybeNotifyWrite();
@@ -215,6 +221,7 @@ private:
     nghttp2_session_callbacks_set_on_header_callback(cbs, &H2EventStream::onHeader);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &H2EventStream::onDataChunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &H2EventStream::onStreamClose);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &H2EventStream::onFrame);
     const int rc = nghttp2_session_client_new(&session_, cbs, this);
     nghttp2_session_callbacks_del(cbs);
     if (rc != 0) {
@@ -303,6 +310,15 @@ private:
     return 0;
   }
 
+  static int onFrame(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+    auto* self = static_cast<H2EventStream*>(user);
+    if (frame->hd.stream_id == self->streamId_ && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+        (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA)) {
+      self->remoteEnded_ = true;
+    }
+    return 0;
+  }
+
   static int onStreamClose(nghttp2_session*, int32_t streamId, uint32_t errorCode, void* user) {
     auto* self = static_cast<H2EventStream*>(user);
     if (streamId == self->streamId_) {
@@ -383,7 +399,7 @@ private:
   // The server ended the call: OK only with a clean end and grpc-status 0.
   void finishStream() {
     Status status = Status::ok();
-    if (resetCode_ != NGHTTP2_NO_ERROR) {
+    if (streamClosed_ && resetCode_ != NGHTTP2_NO_ERROR) {
       status = unavailable("events stream reset by the plugin server (HTTP/2 error " +
                            std::to_string(resetCode_) + ")");
     } else if (httpStatus_ != 200 || !grpcContentType_) {
@@ -447,6 +463,7 @@ private:
   int grpcStatus_{-1};
   std::string grpcMessage_;
   bool streamClosed_{false};
+  bool remoteEnded_{false};  // The server's END_STREAM (its trailers) arrived.
   uint32_t resetCode_{0};
   bool broken_{false};
   bool reported_{false};

@@ -456,13 +456,16 @@ void LogCall::onReply(v1::Reply& reply) {
     return;
   }
   inFlight_ = false;
-  proxy::RequestState scratch;
-  ApplyOptions options;
-  options.phase = Phase::Log;
-  options.limits = worker_.limits;
-  ApplyResult applied =
-      applyMutations(reply.result().mutations(), scratch, plan_->index(), options);
-  report(worker_, *plan_, applied, instances_.front()->plugin->serverIndex);
+  if (reply.result().mutations_size() > 0) {
+    // Only log lines count after the response; the rest is checked, counted and dropped.
+    proxy::RequestState scratch;
+    ApplyOptions options;
+    options.phase = Phase::Log;
+    options.limits = worker_.limits;
+    ApplyResult applied =
+        applyMutations(reply.result().mutations(), scratch, plan_->index(), options);
+    report(worker_, *plan_, applied, instances_.front()->plugin->serverIndex);
+  }
   if (reply.result().has_error()) {
     bump(worker_.counters.failures);
     worker_.log("warn", "plugins " + pluginNames(instances_) +
