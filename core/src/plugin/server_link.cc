@@ -80,9 +80,6 @@ void ServerLink::onCallTimeout(Call& call) {
 }
 
 void ServerLink::forget(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it) {
-  if (it->second.awaitingReply) {
-    --awaitingCalls_;
-  }
   deadlines_.disarm(it->second);
   calls_.erase(it);
 }
@@ -105,47 +102,35 @@ void ServerLink::flush() {
     ensureStream();
     return;
   }
-  if (writing_ != nullptr) {
-    if (pending_.empty() && !closing_) {
-      return;  // Nothing to send: the write completion is taken on the next flush.
+  // Writes every queued batch the stream accepts now: on the in-loop transport a write
+  // completes as soon as the socket took it, so only a slow server leaves batches queued (then
+  // onWriteDone flushes again).
+  for (;;) {
+    if (writing_ != nullptr) {
+      if (pending_.empty() && !closing_) {
+        return;  // Nothing to send: the write completion is taken on the next flush.
+      }
+      bool ok = false;
+      if (!stream_->pollWriteDone(&ok)) {
+        return;  // onWriteDone flushes again.
+      }
+      writing_->reset();
+      free_.push_back(std::move(writing_));
+      if (!ok) {
+        return;  // The stream is breaking; onStreamClosed follows.
+      }
     }
-    bool ok = false;
-    if (!stream_->pollWriteDone(&ok)) {
-      return;  // onWriteDone flushes again.
+    if (pending_.empty()) {
+      if (closing_) {
+        stream_->writesDone();
+      }
+      return;
     }
-    writing_->reset();
-    free_.push_back(std::move(writing_));
-    if (!ok) {
-      return;  // The stream is breaking; onStreamClosed follows.
-    }
+    writeNext();
   }
-  if (!pending_.empty() && !closing_ && !holdExpired_ && awaitingCalls_ > 0 &&
-      static_cast<int64_t>(pendingEvents()) < awaitingCalls_) {
-    // Calls are in flight and fewer events than that are queued: wait for their replies (each
-    // reply batch flushes again) so that the next message carries more events. Under load this
-    // grows batches and cuts wake-ups; with nothing in flight events go out at once. A slow
-    // call never holds events back for more than kMaxHold.
-    if (holdTimer_ == nullptr) {
-      holdTimer_ = dispatcher_.createTimer([this] {
-        holdExpired_ = true;
-        flush();
-        holdExpired_ = false;
-      });
-    }
-    if (!holdTimer_->enabled()) {
-      holdTimer_->enable(kMaxHold);
-    }
-    return;
-  }
-  if (holdTimer_ != nullptr && holdTimer_->enabled()) {
-    holdTimer_->disable();
-  }
-  if (pending_.empty()) {
-    if (closing_) {
-      stream_->writesDone();
-    }
-    return;
-  }
+}
+
+void ServerLink::writeNext() {
   writing_ = std::move(pending_.front());
   pending_.pop_front();
   for (const auto& e : writing_->get().events()) {
@@ -153,8 +138,6 @@ void ServerLink::flush() {
       auto it = calls_.find(CallKey{e.request_id(), e.seq()});
       if (it != calls_.end()) {
         it->second.written = true;
-        it->second.awaitingReply = true;
-        ++awaitingCalls_;
         if (it->second.waitingForServer) {
           it->second.waitingForServer = false;
           deadlines_.arm(it->second, it->second.timeout);
@@ -165,14 +148,6 @@ void ServerLink::flush() {
   bump(shared_.counters.eventsSent, writing_->get().events_size());
   bump(shared_.counters.batchesSent);
   stream_->write(writing_->get());
-}
-
-size_t ServerLink::pendingEvents() const {
-  size_t n = 0;
-  for (const auto& b : pending_) {
-    n += b->get().events_size();
-  }
-  return n;
 }
 
 void ServerLink::onWriteDone(bool ok) {
@@ -196,19 +171,11 @@ void ServerLink::onReplies(v1::ReplyBatch& batch) {
     CallHandler* handler = it->second.handler;
     if (reply.has_fetch()) {
       bump(shared_.counters.fetches);
-      if (it->second.awaitingReply) {
-        // The server waits for the fetch response: do not hold events back for this call.
-        it->second.awaitingReply = false;
-        --awaitingCalls_;
-      }
       handler->onReply(reply);
       continue;
     }
     forget(it);
     handler->onReply(reply);
-  }
-  if (!pending_.empty()) {
-    scheduleFlush();  // Events held back while calls were in flight (see flush()).
   }
 }
 

@@ -3,13 +3,16 @@
 // One worker's connection to one plugin server: the Events stream, the send queue that batches
 // events, and the table of phase calls waiting for replies. Worker thread only.
 //
-// Batching (plugin-rtt-costs.md): events are written into reused EventBatch messages (at most
-// kMaxEventsPerBatch each). One write is in flight at a time; a flush runs at the end of the
-// loop iteration in which the first event was queued (so events produced in the same iteration
-// share a message, and with one request in flight nothing waits for anything but the loop) and
-// again as soon as the write in flight completes, packing everything that queued meanwhile.
-// Messages are never freed: written batches are Clear()ed and reused, which keeps their
-// sub-objects allocated.
+// Batching (plugin-rtt-costs.md): events are written into EventBatch messages (at most
+// kMaxEventsPerBatch each) that live on reused arenas. A flush runs at the end of the loop
+// iteration in which the first event was queued, so every event produced in one iteration (all
+// the requests and replies one epoll wake-up delivered) shares a message, and with one request
+// in flight nothing waits for anything but the loop. One write is in flight at a time; on the
+// in-loop transport a write completes as soon as the socket took it, so only a slow server
+// (flow control, a full socket) makes events queue behind it, to leave together.
+// (An earlier version also held small flushes back while calls were in flight, to grow batches
+// when each gRPC message cost several thread wake-ups; on the in-loop transport that only added
+// latency: same CPU per request, slightly fewer requests per second.)
 //
 // Readiness: while the server is not ready (starting, restarting, reconfiguring) events stay
 // queued; each call's timer then covers the server's start_timeout too. When the stream breaks,
@@ -92,9 +95,6 @@ private:
     CallKey key{};
     CallHandler* handler{nullptr};
     bool written{false};
-    // Written and no reply yet (not after a Fetch): counted in awaitingCalls_, which holds
-    // back small flushes (see flush()).
-    bool awaitingReply{false};
     // Started while the server was not ready: the timer runs for the server's start_timeout
     // (then the call fails as Unavailable) and is re-armed with `timeout` once the event is
     // written.
@@ -104,11 +104,11 @@ private:
 
   void scheduleFlush();
   void flush();
+  void writeNext();  // Writes pending_.front(); writing_ must be empty.
   void ensureStream();
   void onCallTimeout(Call& call);
   void takeCall(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it);
   void forget(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it);
-  size_t pendingEvents() const;
 
   enum class StreamState { Idle, Opening, Open };
 
@@ -130,10 +130,6 @@ private:
   std::vector<std::unique_ptr<PooledBatch>> free_;     // Reset, for reuse.
   std::unordered_map<CallKey, Call, CallKeyHash> calls_;
   DeadlineQueue deadlines_;     // Of the calls in calls_ (declared after: destroyed first).
-  static constexpr std::chrono::milliseconds kMaxHold{1};
-  event::TimerPtr holdTimer_;   // Bounds how long flush() holds events back.
-  bool holdExpired_{false};
-  int64_t awaitingCalls_{0};    // Calls in calls_ with awaitingReply set.
   std::shared_ptr<bool> alive_;  // For scheduled flushes and deferred stream destruction.
 };
 

@@ -277,6 +277,7 @@ TEST_CASE("PluginRuntime.batchingManyConcurrentCalls", "[plugin_runtime]") {
   REQUIRE(h.start(cfg).empty());
   auto reqs = h.access(300);
   for (auto& r : reqs) {
+    INFO(r->outcome->message << " status " << r->outcome->status);
     REQUIRE(r->outcome->kind == PhaseOutcome::Kind::Continue);
   }
   auto c = h.counters();
