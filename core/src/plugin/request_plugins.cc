@@ -426,7 +426,7 @@ void LogCall::start(const proxy::RequestState& state) {
     ids.push_back(i->instanceId);
   }
   link_ = &worker_.link(instances_.front()->plugin->serverIndex, requestId_);
-  v1::Event& event = link_->nextEvent();
+  v1::Event& event = link_->nextLogEvent();
   event.set_request_id(requestId_);
   event.set_seq(seq_);
   fillPhaseCall(*event.mutable_phase_call(), Phase::Log, state, ids, false);

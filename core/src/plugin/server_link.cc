@@ -15,18 +15,51 @@ ServerLink::~ServerLink() {
   stream_.reset();
 }
 
+std::unique_ptr<ServerLink::PooledBatch> ServerLink::takeBatch() {
+  if (free_.empty()) {
+    return std::make_unique<PooledBatch>(kBatchBlockBytes);
+  }
+  auto batch = std::move(free_.back());
+  free_.pop_back();
+  return batch;
+}
+
 v1::Event& ServerLink::nextEvent() {
   if (pending_.empty() || pending_.back()->get().events_size() >= kMaxEventsPerBatch) {
-    if (free_.empty()) {
-      pending_.push_back(std::make_unique<PooledBatch>(kBatchBlockBytes));
-    } else {
-      pending_.push_back(std::move(free_.back()));
-      free_.pop_back();
-    }
+    pending_.push_back(takeBatch());
   }
   v1::Event* event = pending_.back()->get().add_events();
   scheduleFlush();
   return *event;
+}
+
+v1::Event& ServerLink::nextLogEvent() {
+  if (logBatch_ != nullptr && logBatch_->get().events_size() >= kMaxEventsPerBatch) {
+    queueLogBatch();
+    scheduleFlush();
+  }
+  if (logBatch_ == nullptr) {
+    logBatch_ = takeBatch();
+  }
+  if (logTimer_ == nullptr) {
+    logTimer_ = dispatcher_.createTimer([this] {
+      queueLogBatch();
+      flush();
+    });
+  }
+  if (!logTimer_->enabled()) {
+    logTimer_->enable(kLogDelay);
+  }
+  return *logBatch_->get().add_events();
+}
+
+void ServerLink::queueLogBatch() {
+  if (logTimer_ != nullptr) {
+    logTimer_->disable();
+  }
+  if (logBatch_ != nullptr && logBatch_->get().events_size() > 0) {
+    pending_.push_back(std::move(logBatch_));
+  }
 }
 
 void ServerLink::startCall(uint64_t requestId, uint32_t seq, std::chrono::milliseconds timeout,
@@ -101,6 +134,9 @@ void ServerLink::flush() {
   if (streamState_ != StreamState::Open) {
     ensureStream();
     return;
+  }
+  if (logBatch_ != nullptr && (!pending_.empty() || closing_)) {
+    queueLogBatch();  // Log events ride along with the ordinary ones (same writev).
   }
   // Writes every queued batch the stream accepts now: on the in-loop transport a write
   // completes as soon as the socket took it, so only a slow server leaves batches queued (then
