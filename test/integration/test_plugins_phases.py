@@ -196,3 +196,22 @@ def test_response_over_the_buffer_limit(gantry, upstream):
         gw.wait_for_log(r"(?i)(too large|limit|exceed|buffer)", timeout=5, since=mark)
         assert b"invalid response was received from the upstream" not in r.body, \
             "a valid upstream response blamed on the upstream: %r" % r
+
+
+def test_log_lines_survive_a_graceful_stop(gantry, upstream, tmp_path):
+    """SIGTERM right after the last responses: gantry collects log-phase events for up to 10 ms
+    before sending them, and its drain sends them and waits for their replies before the event
+    streams close, so no request's log line is lost (go-log flushes its file on shutdown)."""
+    log = tmp_path / "stop.log"
+    cfg = plugin_config(services=[echo_service(upstream, [route("r", ["/logged"])])],
+                        plugin_servers=[managed("go-log")],
+                        plugins=[plugin("go-log", {"path": str(log)}, route="r")])
+    gw = gantry(cfg)
+    n = 30
+    with Conn(gw.port) as c:
+        for i in range(n):
+            r = c.request("GET", "/logged/%d" % i, host=HOST)
+            assert r.status == 200, r
+    gw.stop()
+    lines = read_lines(log)
+    assert sorted(l.split()[1] for l in lines) == sorted("/logged/%d" % i for i in range(n)), lines

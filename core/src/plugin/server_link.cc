@@ -53,6 +53,11 @@ v1::Event& ServerLink::nextLogEvent() {
   return *logBatch_->get().add_events();
 }
 
+void ServerLink::flushLogs() {
+  queueLogBatch();
+  flush();
+}
+
 void ServerLink::queueLogBatch() {
   if (logTimer_ != nullptr) {
     logTimer_->disable();

@@ -75,6 +75,8 @@ public:
                  CallHandler& handler);
   // Forgets a call (no callback follows) and tells the server with a Cancel event.
   void cancelCall(uint64_t requestId, uint32_t seq);
+  // Queues the collected log events and flushes (a worker's graceful stop).
+  void flushLogs();
   // The supervisor published a new generation: (re)open the stream if needed.
   void onServerChanged();
   // Clean close: half-close the stream once the queue is empty.

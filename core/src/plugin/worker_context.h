@@ -5,6 +5,7 @@
 // worker's WorkerPluginsImpl; lives on the worker thread. Requests borrow it (they are destroyed
 // before the WorkerPlugins, as the seam requires).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -64,6 +65,9 @@ struct WorkerContext : std::enable_shared_from_this<WorkerContext> {
   void reconfigure(size_t server, std::vector<uint64_t> ids, std::function<void(bool)> done);
   void adoptLogCall(std::unique_ptr<LogCall> call);
   void dropLogCall(LogCall* call);
+  // Sends every collected log event now and calls `done` once no log call is in flight or
+  // `bound` has passed (WorkerPlugins::drain).
+  void drainLogs(std::chrono::milliseconds bound, std::function<void()> done);
 
   event::Dispatcher& dispatcher;
   std::vector<ServerShared*> servers;             // Owned by the manager; outlive the worker.
@@ -74,6 +78,9 @@ struct WorkerContext : std::enable_shared_from_this<WorkerContext> {
   std::string nodeId;
   std::vector<std::vector<std::unique_ptr<ServerLink>>> links;  // [server][stream]
   std::unordered_map<LogCall*, std::unique_ptr<LogCall>> logCalls;
+  event::TimerPtr drainTimer;         // Polls logCalls while draining.
+  std::function<void()> drainDone;
+  event::MonotonicTime drainDeadline{};
 };
 
 } // namespace gateway::plugin

@@ -66,6 +66,28 @@ void WorkerContext::adoptLogCall(std::unique_ptr<LogCall> call) {
 
 void WorkerContext::dropLogCall(LogCall* call) { logCalls.erase(call); }
 
+void WorkerContext::drainLogs(std::chrono::milliseconds bound, std::function<void()> done) {
+  for (auto& streams : links) {
+    for (auto& l : streams) {
+      l->flushLogs();
+    }
+  }
+  drainDone = std::move(done);
+  drainDeadline = dispatcher.now() + bound;
+  // Polled rather than signalled from dropLogCall(), which runs inside a LogCall's own reply.
+  drainTimer = dispatcher.createTimer([this] {
+    if (!logCalls.empty() && dispatcher.now() < drainDeadline) {
+      drainTimer->enable(std::chrono::milliseconds(5));
+      return;
+    }
+    if (auto cb = std::move(drainDone)) {
+      drainDone = nullptr;
+      cb();
+    }
+  });
+  drainTimer->enable(std::chrono::milliseconds(0));
+}
+
 WorkerPluginsImpl::WorkerPluginsImpl(std::shared_ptr<WorkerContext> context,
                                      std::function<void()> unregister)
     : context_(std::move(context)), unregister_(std::move(unregister)) {}
@@ -74,6 +96,10 @@ WorkerPluginsImpl::~WorkerPluginsImpl() {
   if (unregister_) {
     unregister_();
   }
+}
+
+void WorkerPluginsImpl::drain(std::function<void()> done) {
+  context_->drainLogs(kLogDrainBound, std::move(done));
 }
 
 RequestPluginsPtr WorkerPluginsImpl::startRequest(const PluginPlan& plan,

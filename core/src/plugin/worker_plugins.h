@@ -4,6 +4,7 @@
 // and starts each request's RequestPluginsImpl. Destroy it on the worker thread after every
 // RequestPlugins it started; the manager must outlive it.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -20,10 +21,14 @@ public:
 
   RequestPluginsPtr startRequest(const PluginPlan& plan, proxy::RequestState& state,
                                  RequestDataSource& source) override;
+  void drain(std::function<void()> done) override;
 
   WorkerContext& contextForTest() { return *context_; }
 
 private:
+  // How long a graceful stop waits for log calls in flight (the server's drain timeout still
+  // bounds the whole stop).
+  static constexpr std::chrono::milliseconds kLogDrainBound{3000};
   std::shared_ptr<WorkerContext> context_;
   std::function<void()> unregister_;
 };

@@ -88,11 +88,18 @@ void WorkerThread::setConfig(proxy::ConfigSnapshotSharedPtr snapshot,
 void WorkerThread::drain(std::function<void()> onDrained) {
   loop_->post([this, onDrained = std::move(onDrained)]() mutable {
     listeners_.clear();  // New connections are refused from now on.
-    if (worker_ != nullptr) {
-      worker_->drain(std::move(onDrained));
-    } else {
+    if (worker_ == nullptr) {
       onDrained();
+      return;
     }
+    worker_->drain([this, onDrained = std::move(onDrained)]() mutable {
+      // No client connection left: let the last log-phase calls reach their servers.
+      if (workerPlugins_ != nullptr) {
+        workerPlugins_->drain(std::move(onDrained));
+      } else {
+        onDrained();
+      }
+    });
   });
 }
 

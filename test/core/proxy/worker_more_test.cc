@@ -41,6 +41,7 @@ struct FakeWorker : plugin::WorkerPlugins {
   bool lazyBodyInAccess{false};
   std::string seenBody;
   std::function<plugin::PhaseOutcome(plugin::Phase, RequestState&)> script;
+  void drain(std::function<void()> done) override { done(); }
   plugin::RequestPluginsPtr startRequest(const plugin::PluginPlan&, RequestState&,
                                          plugin::RequestDataSource& source) override {
     auto p = std::make_unique<FakeRequestPlugins>(this);

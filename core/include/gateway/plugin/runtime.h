@@ -94,6 +94,10 @@ public:
   // is destroyed.
   virtual RequestPluginsPtr startRequest(const PluginPlan& plan, proxy::RequestState& state,
                                          RequestDataSource& source) = 0;
+  // Called once the worker has no client connection left (graceful stop): sends the log-phase
+  // events still collected and waits, bounded, for the log calls in flight to be answered, so
+  // that the last requests' log lines are not lost. `done` runs on the worker thread.
+  virtual void drain(std::function<void()> done) = 0;
 };
 
 // ---- Process-wide runtime (added by the plugin runtime; implemented in core/src/plugin/) ----
