@@ -57,6 +57,7 @@ func newServer(name string, plugins []*plugin) *Server {
 		// WINDOW_UPDATE only after a quarter of the window was consumed.
 		grpc.StaticStreamWindowSize(streamWindow),
 		grpc.StaticConnWindowSize(connWindow),
+		grpc.ForceServerCodecV2(newCodec()),
 	)
 	pb.RegisterPluginServerServer(s.grpc, s)
 	s.health = health.NewServer()
