@@ -197,6 +197,7 @@ func (s *Server) listenAndServe(network, addr string, handleSignals bool) error 
 		addr = lis.Addr().String()
 	}
 	logf("[%s] listening on %s:%s", s.name, network, addr)
+	setBallast()
 	stopProfile := startCPUProfile()
 	defer stopProfile()
 	fmt.Fprintln(os.Stdout, ReadyLine(network, addr))
