@@ -26,6 +26,17 @@ func (c *codec) Marshal(v any) (mem.BufferSlice, error) {
 	if !ok {
 		return c.proto.Marshal(v)
 	}
+	out, err := encodeReplyBatch(m)
+	// An encode error is invalid UTF-8 in a string a plugin set (evcodec's or, for the rare
+	// sub-messages it delegates, protobuf-go's): repair and send rather than fail the stream.
+	if err != nil && repairUTF8(m.ProtoReflect()) {
+		warnRepairedUTF8()
+		out, err = encodeReplyBatch(m)
+	}
+	return out, err
+}
+
+func encodeReplyBatch(m *pb.ReplyBatch) (mem.BufferSlice, error) {
 	size := evcodec.SizeReplyBatch(m)
 	if mem.IsBelowBufferPoolingThreshold(size) {
 		b, err := evcodec.AppendReplyBatch(make([]byte, 0, size), m)
