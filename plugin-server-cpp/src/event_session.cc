@@ -22,12 +22,23 @@ bool Activity::waitIdle(std::chrono::steady_clock::time_point deadline) {
   return idle.wait_until(lock, deadline, [&] { return outstanding == 0; });
 }
 
-// One phase call in flight: its input, the Fetcher its handlers use (a Fetch reply, then a wait
-// for the matching FetchResult) and its cancel flag.
+ReceivedBatch::ReceivedBatch()
+    : arena([] {
+        google::protobuf::ArenaOptions o;
+        o.start_block_size = 8192;
+        return o;
+      }()),
+      batch(google::protobuf::Arena::CreateMessage<pb::EventBatch>(&arena)) {}
+
+// One phase call in flight: its input (in its received batch), the Fetcher its handlers use (a
+// Fetch reply, then a wait for the matching FetchResult) and its cancel flag. Owned by the
+// session's call table until it finishes; holds the session (a cycle broken when it finishes).
 class EventSession::Call : public Fetcher {
 public:
-  Call(EventSession& session, uint64_t requestId, uint32_t seq, pb::PhaseCall&& input)
-      : input(std::move(input)), session_(session), requestId_(requestId), seq_(seq) {}
+  Call(std::shared_ptr<EventSession> session, uint64_t requestId, uint32_t seq,
+       std::shared_ptr<ReceivedBatch> batch, const pb::PhaseCall& input)
+      : input(input), batch_(std::move(batch)), session(std::move(session)),
+        requestId_(requestId), seq_(seq) {}
 
   uint64_t requestId() const { return requestId_; }
   uint32_t seq() const { return seq_; }
@@ -42,11 +53,11 @@ public:
       id = ++nextFetchId_;
       pending_[id];
     }
-    session_.activity_.fetches++;
-    if (!session_.queueFetch(*this, request, id)) {
+    session->activity_.fetches++;
+    if (!session->queueFetch(*this, request, id)) {
       throw Cancelled();
     }
-    session_.pool_.blocking();  // Calls queued behind this one should not wait for the answer.
+    session->pool_.blocking();  // Calls queued behind this one should not wait for the answer.
     std::unique_lock lock(mutex_);
     answered_.wait(lock, [&] { return cancelled_.load() || pending_[id].has_value(); });
     std::optional<FetchAnswer> answer = std::move(pending_[id]);
@@ -79,10 +90,15 @@ public:
     answered_.notify_all();
   }
 
-  pb::PhaseCall input;  // Read by the call's task only.
+  const pb::PhaseCall& input;  // In batch_; read by the call's task only.
 
 private:
-  EventSession& session_;  // Outlives the call: the call's task holds the session.
+  const std::shared_ptr<ReceivedBatch> batch_;
+
+public:
+  const std::shared_ptr<EventSession> session;
+
+private:
   const uint64_t requestId_;
   const uint32_t seq_;
   std::mutex mutex_;
@@ -99,20 +115,27 @@ EventSession::EventSession(const InstanceTable& table, WorkerPool& pool, Activit
 EventSession::~EventSession() = default;
 
 void EventSession::onBatch(pb::EventBatch& batch) {
+  auto received = std::make_shared<ReceivedBatch>();
+  received->batch->CopyFrom(batch);
+  onBatch(std::move(received));
+}
+
+void EventSession::onBatch(std::shared_ptr<ReceivedBatch> received) {
   std::vector<std::function<void()>> tasks;
-  std::vector<std::pair<std::shared_ptr<Call>, pb::Event*>> others;  // Fetch results, cancels.
+  std::vector<std::pair<std::shared_ptr<Call>, const pb::Event*>> others;  // Fetch results, cancels.
   {
     std::lock_guard lock(mutex_);
-    for (pb::Event& event : *batch.mutable_events()) {
+    for (const pb::Event& event : received->batch->events()) {
       const CallKey key{event.request_id(), event.seq()};
       if (event.kind_case() == pb::Event::kPhaseCall) {
         if (inputEnded_ || calls_.count(key) != 0) {
           continue;  // A duplicate (request_id, seq) is ignored; the first call answers.
         }
-        auto call = std::make_shared<Call>(*this, key.first, key.second,
-                                           std::move(*event.mutable_phase_call()));
-        calls_.emplace(key, call);
-        tasks.push_back([self = shared_from_this(), call] { self->runCall(call); });
+        auto call = std::make_shared<Call>(shared_from_this(), key.first, key.second, received,
+                                           event.phase_call());
+        Call* raw = call.get();  // Alive while in calls_, which only runTask's call ends.
+        calls_.emplace(key, std::move(call));
+        tasks.push_back([raw] { runTask(raw); });  // Small enough for std::function's buffer.
       } else if (event.kind_case() != pb::Event::KIND_NOT_SET) {
         auto it = calls_.find(key);
         if (it != calls_.end()) {
@@ -137,29 +160,37 @@ void EventSession::onBatch(pb::EventBatch& batch) {
   }
 }
 
-void EventSession::runCall(const std::shared_ptr<Call>& call) {
+void EventSession::runTask(Call* call) {
+  std::shared_ptr<Call> last = call->session->runCall(*call);
+  // `last` (and with it maybe the session) goes here, outside the session's methods.
+}
+
+std::shared_ptr<EventSession::Call> EventSession::runCall(Call& call) {
   queuedCalls_--;
   PhaseOutput output;
   try {
-    std::vector<uint64_t> ids(call->input.instance_ids().begin(), call->input.instance_ids().end());
-    output = runPhase(table_, ids, fromProto(call->input), *call);
+    std::vector<uint64_t> ids(call.input.instance_ids().begin(), call.input.instance_ids().end());
+    output = runPhase(table_, ids, fromProto(call.input), call);
   } catch (const std::exception& e) {  // Conversion failures (out of memory): fail the call.
     output.error = PhaseError{PhaseError::Kind::Handler, 0, e.what()};
   }
-  finishCall(call, std::move(output));
+  return finishCall(call, std::move(output));
 }
 
-void EventSession::finishCall(const std::shared_ptr<Call>& call, PhaseOutput output) {
-  const bool answer = !output.cancelled && !call->cancelled();
+std::shared_ptr<EventSession::Call> EventSession::finishCall(Call& call, PhaseOutput output) {
+  const bool answer = !output.cancelled && !call.cancelled();
   Next next;
   bool dropped = false;
+  std::shared_ptr<Call> last;
   {
     std::lock_guard lock(mutex_);
-    calls_.erase(CallKey{call->requestId(), call->seq()});
+    auto it = calls_.find(CallKey{call.requestId(), call.seq()});
+    last = std::move(it->second);
+    calls_.erase(it);
     if (answer && !broken_) {
       pb::Reply* reply = pending_.add_replies();
-      reply->set_request_id(call->requestId());
-      reply->set_seq(call->seq());
+      reply->set_request_id(call.requestId());
+      reply->set_seq(call.seq());
       toProto(output, *reply->mutable_result());
       ++pendingResults_;
     } else {
@@ -171,6 +202,7 @@ void EventSession::finishCall(const std::shared_ptr<Call>& call, PhaseOutput out
     activity_.add(-1);  // No reply to write: the call is done.
   }
   act(next);
+  return last;
 }
 
 bool EventSession::queueFetch(Call& call, const FetchRequest& request, uint32_t fetchId) {

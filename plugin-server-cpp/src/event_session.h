@@ -10,9 +10,9 @@
 // call of this session is still queued behind it on the pool (so a batch of calls run one after
 // another goes back in one write) or when the previous write completes.
 //
-// Threads: onBatch()/endOfInput()/abort()/onWriteDone() on the stream's gRPC thread; call tasks
-// on worker threads. The session is shared by the stream and every call task still running
-// (shared_ptr: a task may outlive a broken stream).
+// Threads: onBatch()/endOfInput()/abort()/onWriteDone() on the polling thread; call tasks on pool
+// threads (often the same one, after the poll). The session is shared by the stream and every
+// call not finished yet (shared_ptr: a call may outlive a broken stream).
 //
 // Ends: endOfInput() after the core's WritesDone: calls in flight finish, their replies are
 // written, then ReplyWriter::finish(). abort() when the stream broke or was cancelled: every call
@@ -48,6 +48,14 @@ struct Activity {
   bool waitIdle(std::chrono::steady_clock::time_point deadline);
 };
 
+// A received EventBatch and the arena its messages live on (parsing allocates from the arena,
+// not per field); shared by the calls it carries, which read their input in place.
+struct ReceivedBatch {
+  ReceivedBatch();
+  google::protobuf::Arena arena;
+  pb::EventBatch* batch;  // On `arena`.
+};
+
 // The stream's write side. Both calls come from any thread, never with a session lock held.
 class ReplyWriter {
 public:
@@ -67,7 +75,9 @@ public:
                ReplyWriter& writer);
   ~EventSession();
 
-  void onBatch(pb::EventBatch& batch);
+  // `batch` is read by the calls it carries until they end.
+  void onBatch(std::shared_ptr<ReceivedBatch> batch);
+  void onBatch(pb::EventBatch& batch);  // Copies (tests).
   void endOfInput();
   void abort();
   // The write started by ReplyWriter::startWrite completed; `ok` false: the stream is broken
@@ -89,9 +99,11 @@ private:
   };
   using CallKey = std::pair<uint64_t, uint32_t>;
 
-  std::shared_ptr<Call> findCall(const CallKey& key);
-  void runCall(const std::shared_ptr<Call>& call);
-  void finishCall(const std::shared_ptr<Call>& call, PhaseOutput output);
+  // The task of one call; returns the call's last reference (dropped by the caller, outside the
+  // session's methods: the call holds the session).
+  static void runTask(Call* call);
+  std::shared_ptr<Call> runCall(Call& call);
+  std::shared_ptr<Call> finishCall(Call& call, PhaseOutput output);
   // Queues a Fetch reply and writes it as soon as possible; false when nothing more is written.
   bool queueFetch(Call& call, const FetchRequest& request, uint32_t fetchId);
   // Under mutex_: what to do once the lock is released (a write of inFlight_, or the end).

@@ -1,6 +1,7 @@
 #include "grpc_calls.h"
 
 #include <string>
+#include <utility>
 
 namespace gantry_pdk::detail {
 namespace {
@@ -163,7 +164,8 @@ private:
     accept(s_);
     session_ = std::make_shared<EventSession>(s_.table, s_.pool, s_.activity, *this);
     reading_ = true;
-    stream_.Read(&batch_, &read_);
+    batch_ = std::make_shared<ReceivedBatch>();
+    stream_.Read(batch_->batch, &read_);
   }
 
   void onRead(bool ok) {
@@ -173,9 +175,8 @@ private:
       maybeDelete();
       return;
     }
-    session_->onBatch(batch_);
-    batch_.Clear();
-    stream_.Read(&batch_, &read_);
+    session_->onBatch(std::exchange(batch_, std::make_shared<ReceivedBatch>()));
+    stream_.Read(batch_->batch, &read_);
   }
 
   void maybeDelete() {
@@ -189,7 +190,7 @@ private:
   grpc::ServerContext ctx_;
   grpc::ServerAsyncReaderWriter<pb::ReplyBatch, pb::EventBatch> stream_{&ctx_};
   std::shared_ptr<EventSession> session_;
-  pb::EventBatch batch_;
+  std::shared_ptr<ReceivedBatch> batch_;  // The Read in progress fills it.
   Tag accepted_, read_, written_, finished_, doneTag_;
   bool reading_ = false;     // A Read is outstanding.
   bool finishDone_ = false;  // The Finish tag came back.
@@ -329,11 +330,18 @@ void acceptCalls(ServingState& s) {
 }
 
 void runCompletionQueue(grpc::ServerCompletionQueue& cq) {
+  while (pollCompletionQueue(cq)) {
+  }
+}
+
+bool pollCompletionQueue(grpc::ServerCompletionQueue& cq) {
   void* tag = nullptr;
   bool ok = false;
-  while (cq.Next(&tag, &ok)) {
-    static_cast<Tag*>(tag)->done(ok);
+  if (!cq.Next(&tag, &ok)) {
+    return false;
   }
+  static_cast<Tag*>(tag)->done(ok);
+  return true;
 }
 
 }  // namespace gantry_pdk::detail

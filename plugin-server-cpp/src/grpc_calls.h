@@ -1,14 +1,13 @@
 #pragma once
 
-// The plugin server's RPCs on gRPC's asynchronous API, all driven by one thread that runs the
-// server's single CompletionQueue (runCompletionQueue). That thread does every read, parses every
-// EventBatch and hands its phase calls to the worker pool in one go; replies are written by
-// whichever thread has them ready (EventSession), and gRPC reports write completions back on the
-// queue. So a busy Events stream costs about three thread wake-ups per EventBatch (this thread,
-// a worker, the write completion), not several per event.
+// The plugin server's RPCs on gRPC's asynchronous API, all on the server's single
+// CompletionQueue, which the worker pool's leader thread polls (pollCompletionQueue; see
+// worker_pool.h). The poller does every read and hands each EventBatch's phase calls to the pool
+// in one go, and then usually runs them itself; replies are written by whichever thread has them
+// ready (EventSession), and gRPC reports write completions back on the queue.
 //
-// GetInfo, Shutdown and grpc.health.v1.Health run on the queue's thread (they are cheap);
-// Configure runs on the worker pool (it constructs plugins).
+// GetInfo, Shutdown and grpc.health.v1.Health run in the poll (they are cheap); Configure runs as
+// a pool task (it constructs plugins; a slow constructor is rescued like a slow handler).
 
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
@@ -76,5 +75,7 @@ private:
 void acceptCalls(ServingState& state);
 // Runs `cq` until it is shut down and drained.
 void runCompletionQueue(grpc::ServerCompletionQueue& cq);
+// Waits for the next event of `cq` and handles it; false once the queue is shut down and drained.
+bool pollCompletionQueue(grpc::ServerCompletionQueue& cq);
 
 }  // namespace gantry_pdk::detail

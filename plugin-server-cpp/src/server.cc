@@ -1,4 +1,4 @@
-// The gRPC server: one CompletionQueue driven by one thread (see grpc_calls.h), the worker pool,
+// The gRPC server: one CompletionQueue polled by the worker pool's leader (see worker_pool.h),
 // graceful stop.
 #include <grpcpp/grpcpp.h>
 
@@ -43,7 +43,6 @@ struct Server::Impl {
   detail::WorkerPool pool;  // Destroyed before table/activity, after the gRPC server.
   detail::ServingState state;
   std::unique_ptr<grpc::Server> server;
-  std::thread cqThread;
   std::string socketPath;  // Unlinked after stop ("" for TCP).
 
   std::mutex mutex;
@@ -89,7 +88,8 @@ std::string Server::start() {
   }
   impl_->state.serving = true;
   detail::acceptCalls(impl_->state);
-  impl_->cqThread = std::thread([cq = impl_->state.cq.get()] { detail::runCompletionQueue(*cq); });
+  impl_->pool.startPolling(
+      [cq = impl_->state.cq.get()] { return detail::pollCompletionQueue(*cq); });
   if (isUnix) {
     return "unix|" + impl_->socketPath;
   }
@@ -125,7 +125,7 @@ void Server::stop(std::chrono::milliseconds grace) {
   // Cancelled calls still finish on the queue's thread; only then may the queue shut down.
   impl_->state.waitNoCalls(std::chrono::steady_clock::now() + std::chrono::seconds(10));
   impl_->state.cq->Shutdown();
-  impl_->cqThread.join();
+  impl_->pool.waitPollEnded();
   if (!impl_->socketPath.empty()) {
     ::unlink(impl_->socketPath.c_str());
   }

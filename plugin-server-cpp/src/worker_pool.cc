@@ -1,13 +1,38 @@
 #include "worker_pool.h"
 
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
 namespace gantry_pdk::detail {
+namespace {
+
+// Which pool and thread the current thread is (to know whether it leads).
+thread_local const WorkerPool* tlsPool = nullptr;
+thread_local int tlsIndex = -1;
+
+void armTimer(int fd, std::chrono::nanoseconds in) {
+  itimerspec spec{};
+  const auto ns = std::max<int64_t>(in.count(), 1);
+  spec.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
+  spec.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
+  ::timerfd_settime(fd, 0, &spec, nullptr);
+}
+
+}  // namespace
 
 WorkerPool::WorkerPool(unsigned threads) {
+  timerFd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+  if (timerFd_ < 0) {
+    throw std::runtime_error("timerfd_create failed");
+  }
   std::lock_guard lock(mutex_);
   for (unsigned i = 0; i < (threads == 0 ? 1 : threads); ++i) {
-    ++free_;
-    threads_.emplace_back([this] { run(); });
+    startThread();
   }
+  watchdog_ = std::thread([this] { watchdog(); });
 }
 
 WorkerPool::~WorkerPool() {
@@ -15,36 +40,34 @@ WorkerPool::~WorkerPool() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  workCv_.notify_all();
-  standbyCv_.notify_all();
+  followerCv_.notify_all();
   for (std::thread& t : threads_) {
     t.join();
   }
+  {
+    std::lock_guard lock(mutex_);
+    watchdogStop_ = true;
+  }
+  armTimer(timerFd_, std::chrono::nanoseconds(1));  // Wakes the watchdog.
+  watchdog_.join();
+  ::close(timerFd_);
 }
 
-std::condition_variable* WorkerPool::wakeForQueuedLocked() {
-  if (tasks_.empty() || free_ > 0) {
-    return nullptr;  // Nothing to do, or a free worker will take it.
-  }
-  if (running_ == 0) {
-    // Everybody sleeps: wake a plain sleeper, or the standby if it is the only one.
-    if (sleepers_ > wakesPending_) {
-      ++wakesPending_;
-      ++free_;  // Counted as free from now on, so one batch wakes one thread.
-      --sleepers_;
-      return &workCv_;
-    }
-    if (haveStandby_) {
-      return &standbyCv_;
-    }
-    return nullptr;
-  }
-  // Workers are busy: the standby watches that the queue moves.
-  if (haveStandby_ && !standbyTicking_) {
-    standbyTicking_ = true;
-    return &standbyCv_;
-  }
-  return nullptr;
+void WorkerPool::startThread() {
+  const int index = static_cast<int>(threads_.size());
+  threads_.emplace_back([this, index] { run(index); });
+}
+
+void WorkerPool::startPolling(std::function<bool()> poll) {
+  std::lock_guard lock(mutex_);
+  poll_ = std::move(poll);
+  startThread();  // The thread that keeps polling while `threads` handlers run.
+  followerCv_.notify_all();  // A leader waiting for tasks (no poller until now) starts polling.
+}
+
+void WorkerPool::waitPollEnded() {
+  std::unique_lock lock(mutex_);
+  pollEndedCv_.wait(lock, [&] { return pollEnded_ || !poll_; });
 }
 
 void WorkerPool::submit(std::function<void()> task) {
@@ -57,123 +80,142 @@ void WorkerPool::submitAll(std::vector<std::function<void()>>& tasks) {
   if (tasks.empty()) {
     return;
   }
-  std::condition_variable* wake = nullptr;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     for (auto& t : tasks) {
       tasks_.push_back(std::move(t));
     }
-    pushed_ += tasks.size();
-    wake = wakeForQueuedLocked();
+    const bool polling = poll_ && !pollEnded_;
+    const bool fromLeader = tlsPool == this && tlsIndex == leader_;
+    if (!polling) {
+      wake = leaderWaiting_ || leader_ < 0;  // The leader waits for tasks; wake it.
+    } else if (!fromLeader && idle_ > wakes_ + 1) {
+      ++wakes_;  // The leader may sit in poll: a follower runs them (keeping one to take over).
+      wake = true;
+    }
   }
   tasks.clear();
   if (wake) {
-    wake->notify_one();
+    followerCv_.notify_all();
   }
 }
 
 void WorkerPool::blocking() {
-  std::condition_variable* wake = nullptr;
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
-    if (!tasks_.empty() && free_ == 0 && sleepers_ > wakesPending_) {
-      ++wakesPending_;
-      ++free_;
-      --sleepers_;
-      wake = &workCv_;
+    if (tlsPool == this && tlsIndex == leader_) {
+      demoteLocked();  // Someone else polls (the answer comes through the queue) and runs tasks.
+      return;
+    }
+    const unsigned keep = poll_ && !pollEnded_ ? 1 : 0;
+    if (!tasks_.empty() && idle_ > wakes_ + keep) {
+      ++wakes_;
+      wake = true;
     }
   }
   if (wake) {
-    wake->notify_one();
+    followerCv_.notify_one();
   }
 }
 
-void WorkerPool::run() {
+void WorkerPool::demoteLocked() {
+  leader_ = -1;
+  leaderRunning_ = false;
+  if (idle_ > 0) {
+    followerCv_.notify_one();  // Its predicate sees leader_ < 0: it takes over.
+  }
+}
+
+void WorkerPool::run(int me) {
+  tlsPool = this;
+  tlsIndex = me;
   std::unique_lock lock(mutex_);
-  bool becomeStandby = false;
   for (;;) {
-    // free_ counts this thread here.
-    if (!tasks_.empty() && !becomeStandby) {
+    if (leader_ < 0) {
+      leader_ = me;
+    }
+    const bool leading = leader_ == me;
+    const bool polling = poll_ && !pollEnded_;
+    // The leader runs tasks inline only while a sleeping follower could take over polling.
+    if (!tasks_.empty() && (!leading || !polling || idle_ > wakes_)) {
       std::function<void()> task = std::move(tasks_.front());
       tasks_.pop_front();
-      ++popped_;
-      --free_;
-      ++running_;
-      // Tasks wait behind this one: make sure the standby watches them.
-      const bool wakeStandby = !tasks_.empty() && free_ == 0 && haveStandby_ && !standbyTicking_;
-      standbyTicking_ = standbyTicking_ || wakeStandby;
+      bool arm = false;
+      if (leading && !leaderRunning_) {
+        leaderRunning_ = true;
+        ++runSeq_;
+        runStart_ = std::chrono::steady_clock::now();
+        arm = true;
+      }
       lock.unlock();
-      if (wakeStandby) {
-        standbyCv_.notify_one();
+      if (arm) {
+        armTimer(timerFd_, kRescueAfter);
       }
       task();
       task = nullptr;  // Destroy captures outside the lock.
       lock.lock();
-      --running_;
-      ++free_;
       continue;
     }
-    if (stopping_) {
-      --free_;
+    if (leading) {
+      leaderRunning_ = false;
+    }
+    if (leading && polling) {
+      lock.unlock();
+      const bool more = poll_();
+      lock.lock();
+      if (!more) {
+        pollEnded_ = true;
+        pollEndedCv_.notify_all();
+        followerCv_.notify_all();
+      }
+      continue;
+    }
+    if (stopping_ && tasks_.empty() && !polling) {
+      if (leading) {
+        leader_ = -1;
+      }
+      followerCv_.notify_all();
       return;
     }
-    --free_;
-    if (!haveStandby_) {
-      becomeStandby = false;
-      standbyWait(lock);
-      ++free_;
+    if (leading) {  // No poller: wait for tasks.
+      leaderWaiting_ = true;
+      followerCv_.wait(lock, [&] {
+        return !tasks_.empty() || stopping_ || leader_ != me || (poll_ && !pollEnded_);
+      });
+      leaderWaiting_ = false;
       continue;
     }
-    becomeStandby = false;
-    ++sleepers_;
-    workCv_.wait(lock, [&] { return wakesPending_ > 0 || stopping_; });
-    if (wakesPending_ > 0) {
-      --wakesPending_;  // free_ and sleepers_ were adjusted by the waker.
-    } else {
-      --sleepers_;
-      ++free_;
-    }
-    if (standbyWanted_ && !haveStandby_) {
-      standbyWanted_ = false;
-      becomeStandby = true;
+    ++idle_;
+    followerCv_.wait(lock, [&] { return wakes_ > 0 || leader_ < 0 || stopping_; });
+    --idle_;
+    if (wakes_ > 0) {
+      --wakes_;
     }
   }
 }
 
-void WorkerPool::standbyWait(std::unique_lock<std::mutex>& lock) {
-  // Tick while tasks are queued, else sleep until notified; return to help when the queue does
-  // not move or nobody is on it.
-  haveStandby_ = true;
-  uint64_t queuedAtLastTick = popped_;  // Nothing counts as waiting yet.
-  int idleTicks = kLingerTicks;         // Sleep until notified when nothing happens.
+void WorkerPool::watchdog() {
   for (;;) {
-    if (stopping_) {
-      break;
+    uint64_t expirations = 0;
+    const ssize_t n = ::read(timerFd_, &expirations, sizeof expirations);
+    if (n < 0 && errno != EINTR && errno != EAGAIN) {
+      return;
     }
-    if (!tasks_.empty() && free_ == 0 && (running_ == 0 || popped_ < queuedAtLastTick)) {
-      break;  // Work and nobody free for it, and either nobody on it or it did not move.
+    std::lock_guard lock(mutex_);
+    if (watchdogStop_) {
+      return;
     }
-    idleTicks = tasks_.empty() ? idleTicks + 1 : 0;
-    if (idleTicks <= kLingerTicks) {
-      queuedAtLastTick = pushed_;
-      standbyTicking_ = true;
-      standbyCv_.wait_for(lock, kRescueInterval);
+    if (leader_ < 0 || !leaderRunning_) {
+      continue;  // The run ended in time.
+    }
+    const auto ran = std::chrono::steady_clock::now() - runStart_;
+    if (ran >= kRescueAfter - std::chrono::microseconds(50)) {
+      demoteLocked();  // Running (or stuck) too long without polling: a follower takes over.
     } else {
-      queuedAtLastTick = popped_;
-      standbyTicking_ = false;
-      standbyCv_.wait(lock);
-      idleTicks = 0;
+      armTimer(timerFd_, kRescueAfter - ran);
     }
-  }
-  haveStandby_ = false;
-  standbyTicking_ = false;
-  // Someone else watches from now on: the next sleeper to wake becomes the standby.
-  if (!stopping_ && sleepers_ > wakesPending_) {
-    standbyWanted_ = true;
-    ++wakesPending_;
-    ++free_;
-    --sleepers_;
-    workCv_.notify_one();
   }
 }
 

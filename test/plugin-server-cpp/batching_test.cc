@@ -5,6 +5,7 @@
 #include <thread>
 
 #include <atomic>
+#include <deque>
 #include <condition_variable>
 #include <mutex>
 
@@ -136,6 +137,90 @@ TEST_CASE("WorkerPool: a slow task does not stall the tasks queued behind it", "
   waitUntil([&] { return fastDone == 40; });
   release = true;
   release2 = true;
+}
+
+namespace {
+
+// Stands in for the completion queue: poll() blocks for the next posted event and runs it.
+class FakeQueue {
+public:
+  bool poll() {
+    std::function<void()> event;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return !events_.empty() || shut_; });
+      if (events_.empty()) {
+        return false;
+      }
+      event = std::move(events_.front());
+      events_.pop_front();
+    }
+    event();
+    return true;
+  }
+  void post(std::function<void()> event) {
+    {
+      std::lock_guard lock(mutex_);
+      events_.push_back(std::move(event));
+    }
+    cv_.notify_all();
+  }
+  void shutdown() {
+    {
+      std::lock_guard lock(mutex_);
+      shut_ = true;
+    }
+    cv_.notify_all();
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> events_;
+  bool shut_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("WorkerPool: polling goes on while a task is slow or blocked", "[batching]") {
+  for (unsigned workers : {1u, 2u}) {
+    detail::WorkerPool pool(workers);
+    FakeQueue queue;
+    pool.startPolling([&] { return queue.poll(); });
+    std::atomic<bool> release{false};
+    std::atomic<int> polled{0};
+    std::atomic<int> fastDone{0};
+    queue.post([&] {  // Run inline by the leader, which the watchdog then replaces.
+      pool.submit([&] {
+        while (!release) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+      });
+    });
+    queue.post([&] { polled++; });
+    waitUntil([&] { return polled == 1; });
+    if (workers == 2) {  // A second handler thread is free: tasks still run.
+      queue.post([&] { pool.submit([&] { fastDone++; }); });
+      waitUntil([&] { return fastDone == 1; });
+      // A task about to wait for something only the poller sees (a lazy fetch) hands over.
+      std::atomic<bool> answered{false};
+      std::atomic<bool> fetchDone{false};
+      queue.post([&] {
+        pool.submit([&] {
+          pool.blocking();
+          while (!answered) {
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+          }
+          fetchDone = true;
+        });
+      });
+      queue.post([&] { answered = true; });
+      waitUntil([&] { return fetchDone.load(); });
+    }
+    release = true;
+    queue.shutdown();
+    pool.waitPollEnded();
+  }
 }
 
 TEST_CASE("EventSession: replies ready together go out in one ReplyBatch", "[batching]") {
