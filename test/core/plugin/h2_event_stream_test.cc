@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -209,6 +210,9 @@ struct Recorder : EventStreamCallbacks {
 // Opens a stream to `address`, runs the loop until it closed (or 5 s), then a little longer to
 // catch a second onStreamClosed.
 Recorder runStream(const std::string& address, std::function<void(EventStream&)> onReady = {}) {
+  // gantry ignores SIGPIPE (server.cc); so must this test process, or writing to a peer that
+  // just hung up kills it instead of failing the stream.
+  std::signal(SIGPIPE, SIG_IGN);
   auto loop = event::createDispatcher();
   Recorder rec(*loop);
   EventStreamPtr stream;
