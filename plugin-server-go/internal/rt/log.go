@@ -87,26 +87,18 @@ func (e *Event) Serialize() (string, error) {
 // serializer holds the scratch space of one Serialize call; pooled, reused.
 type serializer struct {
 	buf   []byte
-	kvs   []serialKV // headers or query arguments of one object, stably sorted by key
+	kvs   []queryArg // headers or query arguments of one object, stably sorted by key
 	lower []byte     // lowercased header names (kvs keys point into it)
-	query []queryArg
-}
-
-// serialKV is one header or query argument; flag: the value is JSON true (a "?foo" argument).
-type serialKV struct {
-	key, value string
-	flag       bool
 }
 
 var serializerPool = sync.Pool{New: func() interface{} { return &serializer{buf: make([]byte, 0, 2048)} }}
 
 // release returns s to the pool unless one huge request left it with oversized buffers.
 func (s *serializer) release() {
-	if cap(s.buf) > 64<<10 || cap(s.kvs) > 1024 || cap(s.lower) > 16<<10 || cap(s.query) > 1024 {
+	if cap(s.buf) > 64<<10 || cap(s.kvs) > 1024 || cap(s.lower) > 16<<10 {
 		return
 	}
 	clear(s.kvs[:cap(s.kvs)]) // drop references to the snapshot's strings
-	clear(s.query[:cap(s.query)])
 	serializerPool.Put(s)
 }
 
@@ -234,7 +226,7 @@ func (s *serializer) appendHeaders(b []byte, hs []*pb.Header) []byte {
 			}
 			k = unsafe.String(&lower[start], len(k))
 		}
-		kvs = append(kvs, serialKV{key: k, value: h.Value})
+		kvs = append(kvs, queryArg{key: k, value: h.Value})
 	}
 	s.lower = lower
 	s.kvs = kvs
@@ -244,17 +236,12 @@ func (s *serializer) appendHeaders(b []byte, hs []*pb.Header) []byte {
 // appendQuery writes the query string as Kong's serializer does: '&'-separated arguments,
 // decoded, "?foo" as true, a repeated key as an array in order of appearance.
 func (s *serializer) appendQuery(b []byte, raw string) []byte {
-	s.query = parseQuery(s.query[:0], raw)
-	kvs := s.kvs[:0]
-	for _, a := range s.query {
-		kvs = append(kvs, serialKV{key: a.key, value: a.value, flag: a.flag})
-	}
-	s.kvs = kvs
-	return appendKVObject(b, kvs)
+	s.kvs = parseQuery(s.kvs[:0], raw)
+	return appendKVObject(b, s.kvs)
 }
 
 // appendKVObject sorts kvs stably by key and writes them as one JSON object.
-func appendKVObject(b []byte, kvs []serialKV) []byte {
+func appendKVObject(b []byte, kvs []queryArg) []byte {
 	if !slices.IsSortedFunc(kvs, cmpKV) {
 		slices.SortStableFunc(kvs, cmpKV)
 	}
@@ -286,9 +273,9 @@ func appendKVObject(b []byte, kvs []serialKV) []byte {
 	return append(b, '}')
 }
 
-func cmpKV(a, b serialKV) int { return strings.Compare(a.key, b.key) }
+func cmpKV(a, b queryArg) int { return strings.Compare(a.key, b.key) }
 
-func appendKVValue(b []byte, kv *serialKV) []byte {
+func appendKVValue(b []byte, kv *queryArg) []byte {
 	if kv.flag {
 		return append(b, "true"...)
 	}
