@@ -12,21 +12,7 @@ using namespace std::chrono_literals;
 namespace gateway::event {
 namespace {
 
-struct Recorder : ProcessCallbacks {
-  std::vector<std::string> out;
-  std::vector<std::string> err;
-  bool exited{false};
-  int64_t status{-1};
-  int signal{-1};
-  void onOutputLine(bool isStderr, std::string_view line) override {
-    (isStderr ? err : out).emplace_back(line);
-  }
-  void onExit(int64_t exitStatus, int termSignal) override {
-    exited = true;
-    status = exitStatus;
-    signal = termSignal;
-  }
-};
+using Recorder = test::ProcessRecorder;
 
 TEST_CASE("spawnProcess captures stdout/stderr lines and the exit status", "[event][process]") {
   auto dispatcher = createDispatcher();

@@ -1,12 +1,17 @@
 #pragma once
 
 // Helpers for event tests: run a dispatcher until a condition holds (with a wall-clock guard so a
-// broken test fails instead of hanging).
+// broken test fails instead of hanging), and record what a child process reports.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "gateway/event/dispatcher.h"
+#include "gateway/event/process.h"
 
 namespace gateway::event::test {
 
@@ -31,5 +36,22 @@ inline bool runUntil(Dispatcher& dispatcher, const std::function<bool()>& done,
   dispatcher.run();
   return done();
 }
+
+// Records a child process's output lines and exit.
+struct ProcessRecorder : ProcessCallbacks {
+  std::vector<std::string> out;
+  std::vector<std::string> err;
+  bool exited{false};
+  int64_t status{-1};
+  int signal{-1};
+  void onOutputLine(bool isStderr, std::string_view line) override {
+    (isStderr ? err : out).emplace_back(line);
+  }
+  void onExit(int64_t exitStatus, int termSignal) override {
+    exited = true;
+    status = exitStatus;
+    signal = termSignal;
+  }
+};
 
 } // namespace gateway::event::test

@@ -1,35 +1,21 @@
 #include <catch2/catch.hpp>
 
-#include <map>
 #include <string>
 #include <vector>
 
+#include "core/event/test_util.h"
 #include "plugin/deadline_queue.h"
 
 using namespace gateway;
 using namespace gateway::plugin;
 using namespace std::chrono_literals;
+using gateway::event::test::runUntil;
 
 namespace {
 struct Item : DeadlineQueue::Entry {
   std::string name;
 };
 
-// Runs `loop` until `done` or 2 s have passed.
-void runUntil(event::Dispatcher& loop, const std::function<bool()>& done) {
-  auto guard = loop.createTimer([&] { loop.exit(); });
-  guard->enable(2000ms);
-  event::TimerPtr poll;
-  poll = loop.createTimer([&] {
-    if (done()) {
-      loop.exit();
-    } else {
-      poll->enable(1ms);
-    }
-  });
-  poll->enable(1ms);
-  loop.run();
-}
 } // namespace
 
 TEST_CASE("deadline queue expires entries in deadline order across timeouts", "[plugin]") {
@@ -50,7 +36,7 @@ TEST_CASE("deadline queue expires entries in deadline order across timeouts", "[
   q.disarm(c);
   REQUIRE_FALSE(DeadlineQueue::armed(c));
   REQUIRE(DeadlineQueue::armed(a));
-  runUntil(*loop, [&] { return expired.size() == 3; });
+  REQUIRE(runUntil(*loop, [&] { return expired.size() == 3; }));
   REQUIRE(expired == std::vector<std::string>{"b", "d", "a"});
   REQUIRE_FALSE(DeadlineQueue::armed(a));
 }
@@ -77,6 +63,6 @@ TEST_CASE("deadline queue: re-arming moves an entry, callbacks may touch others"
   q.arm(b, 30ms);
   q.arm(c, 1000ms);
   q.arm(c, 50ms);  // re-armed sooner
-  runUntil(*loop, [&] { return expired.size() == 3; });
+  REQUIRE(runUntil(*loop, [&] { return expired.size() == 3; }));
   REQUIRE(expired == std::vector<std::string>{"a", "a2", "c"});
 }

@@ -19,6 +19,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/event/test_util.h"
 #include "plugin/event_stream.h"
 #include "plugin/grpc_framing.h"
 
@@ -185,13 +186,11 @@ struct H2Peer {
 };
 
 struct Recorder : EventStreamCallbacks {
-  event::Dispatcher& loop;
   bool ready{false};
   int closed{0};
   Status status;
   std::vector<v1::ReplyBatch> replies;
   std::function<void()> onReady;
-  explicit Recorder(event::Dispatcher& l) : loop(l) {}
   void onStreamReady() override {
     ready = true;
     if (onReady) {
@@ -203,7 +202,6 @@ struct Recorder : EventStreamCallbacks {
   void onStreamClosed(const Status& s) override {
     ++closed;
     status = s;
-    loop.exit();
   }
 };
 
@@ -214,7 +212,7 @@ Recorder runStream(const std::string& address, std::function<void(EventStream&)>
   // just hung up kills it instead of failing the stream.
   std::signal(SIGPIPE, SIG_IGN);
   auto loop = event::createDispatcher();
-  Recorder rec(*loop);
+  Recorder rec;
   EventStreamPtr stream;
   rec.onReady = [&] {
     if (onReady) {
@@ -222,19 +220,11 @@ Recorder runStream(const std::string& address, std::function<void(EventStream&)>
     }
   };
   stream = openEventStream(*loop, address, rec);
-  auto guard = loop->createTimer([&] { loop->exit(); });
-  guard->enable(5000ms);
-  loop->run();
-  auto settle = loop->createTimer([&] { loop->exit(); });
-  settle->enable(50ms);
-  loop->run();
+  event::test::runUntil(*loop, [&] { return rec.closed > 0; }, 5000ms);
+  event::test::runUntil(*loop, [] { return false; }, 50ms);
   stream.reset();
-  Recorder out(*loop);
-  out.ready = rec.ready;
-  out.closed = rec.closed;
-  out.status = rec.status;
-  out.replies = rec.replies;
-  return out;
+  rec.onReady = nullptr;
+  return rec;
 }
 
 v1::EventBatch oneEvent(uint64_t requestId) {

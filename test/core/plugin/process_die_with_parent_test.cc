@@ -21,21 +21,7 @@ using namespace std::chrono_literals;
 namespace gateway::event {
 namespace {
 
-struct Recorder : ProcessCallbacks {
-  std::vector<std::string> out;
-  std::vector<std::string> err;
-  bool exited{false};
-  int64_t status{-1};
-  int signal{-1};
-  void onOutputLine(bool isStderr, std::string_view line) override {
-    (isStderr ? err : out).emplace_back(line);
-  }
-  void onExit(int64_t exitStatus, int termSignal) override {
-    exited = true;
-    status = exitStatus;
-    signal = termSignal;
-  }
-};
+using Recorder = test::ProcessRecorder;
 
 // True when `pid` is gone or a zombie (nobody may reap it in a container without an init).
 bool deadOrZombie(pid_t pid) {
