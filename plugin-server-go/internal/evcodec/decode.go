@@ -55,17 +55,25 @@ type Decoder struct {
 	scratch2 []*pb.Header
 }
 
-// eventSlab is the storage of one Event. Each member is handed out at most once (used flags):
-// a message replaced by another oneof choice and then chosen again is fresh, as in protobuf-go.
+// eventSlab is the storage of one Event. Each member is handed out at most once, so a message
+// replaced by another oneof choice and then chosen again is fresh, as in protobuf-go: pcw is
+// handed out iff pcw.PhaseCall is set, and req, resp and log only to pc, each while pc's field
+// is still nil.
 type eventSlab struct {
-	ev                pb.Event
-	pcw               pb.Event_PhaseCall
-	pc                pb.PhaseCall
-	req               pb.RequestSnapshot
-	resp              pb.ResponseSnapshot
-	log               pb.LogInfo
-	pcUsed, reqUsed   bool
-	respUsed, logUsed bool
+	ev   pb.Event
+	pcw  pb.Event_PhaseCall
+	pc   pb.PhaseCall
+	req  pb.RequestSnapshot
+	resp pb.ResponseSnapshot
+	log  pb.LogInfo
+}
+
+// slabOr returns slot if own (the message being filled is the slab's), else a fresh T.
+func slabOr[T any](own bool, slot *T) *T {
+	if own {
+		return slot
+	}
+	return new(T)
 }
 
 // Unmarshal decodes b into m, which must be empty (as after new or Reset). On error m holds a
@@ -196,54 +204,44 @@ func (d *Decoder) event(b []byte, s *eventSlab) error {
 			} else {
 				m.Seq = uint32(v)
 			}
-		case num == 3 && typ == protowire.BytesType:
+		case num >= 3 && num <= 5 && typ == protowire.BytesType:
 			v, l := protowire.ConsumeBytes(b[i:])
 			if l < 0 {
 				return errDecode
 			}
 			i += l
-			w, ok := m.Kind.(*pb.Event_PhaseCall)
-			if !ok {
-				if !s.pcUsed {
-					s.pcUsed = true
-					s.pcw.PhaseCall = &s.pc
-					w = &s.pcw
-				} else {
-					w = &pb.Event_PhaseCall{PhaseCall: &pb.PhaseCall{}}
+			var err error
+			switch num {
+			case 3:
+				w, ok := m.Kind.(*pb.Event_PhaseCall)
+				if !ok {
+					if s.pcw.PhaseCall == nil {
+						s.pcw.PhaseCall = &s.pc
+						w = &s.pcw
+					} else {
+						w = &pb.Event_PhaseCall{PhaseCall: &pb.PhaseCall{}}
+					}
+					m.Kind = w
 				}
+				err = d.phaseCall(v, string(v), w.PhaseCall, s)
+			case 4:
+				w, ok := m.Kind.(*pb.Event_FetchResult)
+				if !ok {
+					w = &pb.Event_FetchResult{FetchResult: &pb.FetchResult{}}
+					m.Kind = w
+				}
+				err = merge(v, w.FetchResult)
+			case 5:
+				w, ok := m.Kind.(*pb.Event_Cancel)
+				if !ok {
+					w = &pb.Event_Cancel{Cancel: &pb.Cancel{}}
+					m.Kind = w
+				}
+				err = merge(v, w.Cancel)
 			}
-			if err := d.phaseCall(v, string(v), w.PhaseCall, s); err != nil {
+			if err != nil {
 				return err
 			}
-			m.Kind = w
-		case num == 4 && typ == protowire.BytesType:
-			v, l := protowire.ConsumeBytes(b[i:])
-			if l < 0 {
-				return errDecode
-			}
-			i += l
-			w, ok := m.Kind.(*pb.Event_FetchResult)
-			if !ok {
-				w = &pb.Event_FetchResult{FetchResult: &pb.FetchResult{}}
-			}
-			if err := merge(v, w.FetchResult); err != nil {
-				return err
-			}
-			m.Kind = w
-		case num == 5 && typ == protowire.BytesType:
-			v, l := protowire.ConsumeBytes(b[i:])
-			if l < 0 {
-				return errDecode
-			}
-			i += l
-			w, ok := m.Kind.(*pb.Event_Cancel)
-			if !ok {
-				w = &pb.Event_Cancel{Cancel: &pb.Cancel{}}
-			}
-			if err := merge(v, w.Cancel); err != nil {
-				return err
-			}
-			m.Kind = w
 		default:
 			l, err := unknown(m, num, typ, b[i:])
 			if err != nil {
@@ -279,6 +277,7 @@ func bytesField(b []byte, i int) (start, n, size int) {
 }
 
 func (d *Decoder) phaseCall(b []byte, s string, m *pb.PhaseCall, slab *eventSlab) error {
+	own := m == &slab.pc
 	for i := 0; i < len(b); {
 		num, typ, l := consumeTag(b[i:])
 		if l < 0 {
@@ -325,22 +324,12 @@ func (d *Decoder) phaseCall(b []byte, s string, m *pb.PhaseCall, slab *eventSlab
 			}
 		case 3:
 			if m.Request == nil {
-				if !slab.reqUsed {
-					slab.reqUsed = true
-					m.Request = &slab.req
-				} else {
-					m.Request = &pb.RequestSnapshot{}
-				}
+				m.Request = slabOr(own, &slab.req)
 			}
 			err = d.request(v, s[start:start+n], m.Request)
 		case 4:
 			if m.Response == nil {
-				if !slab.respUsed {
-					slab.respUsed = true
-					m.Response = &slab.resp
-				} else {
-					m.Response = &pb.ResponseSnapshot{}
-				}
+				m.Response = slabOr(own, &slab.resp)
 			}
 			err = d.response(v, s[start:start+n], m.Response)
 		case 5:
@@ -361,12 +350,7 @@ func (d *Decoder) phaseCall(b []byte, s string, m *pb.PhaseCall, slab *eventSlab
 			err = merge(v, m.Credential)
 		case 10:
 			if m.Log == nil {
-				if !slab.logUsed {
-					slab.logUsed = true
-					m.Log = &slab.log
-				} else {
-					m.Log = &pb.LogInfo{}
-				}
+				m.Log = slabOr(own, &slab.log)
 			}
 			err = d.logInfo(v, s[start:start+n], m.Log)
 		}
