@@ -21,58 +21,58 @@ func repairUTF8(m protoreflect.Message) bool {
 		case fd.IsList():
 			l := v.List()
 			for i := 0; i < l.Len(); i++ {
-				if fd.Kind() == protoreflect.StringKind {
-					if s := l.Get(i).String(); !utf8.ValidString(s) {
-						l.Set(i, protoreflect.ValueOfString(strings.ToValidUTF8(s, "\uFFFD")))
-						changed = true
-					}
-				} else if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
-					changed = repairUTF8(l.Get(i).Message()) || changed
+				if nv, ok := repaired(fd.Kind(), l.Get(i)); ok {
+					l.Set(i, nv)
+					changed = true
 				}
 			}
 		case fd.IsMap():
-			mp := v.Map()
+			// Entries are replaced after Range: the map must not change while it is ranged over.
 			type fix struct {
-				k protoreflect.MapKey
-				v protoreflect.Value
+				k, nk  protoreflect.MapKey
+				newKey bool
+				v      protoreflect.Value
 			}
 			var fixes []fix
-			var badKeys []protoreflect.MapKey
+			mp := v.Map()
 			mp.Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-				if fd.MapKey().Kind() == protoreflect.StringKind && !utf8.ValidString(k.String()) {
-					badKeys = append(badKeys, k)
-				}
-				switch fd.MapValue().Kind() {
-				case protoreflect.StringKind:
-					if s := mv.String(); !utf8.ValidString(s) {
-						fixes = append(fixes, fix{k, protoreflect.ValueOfString(strings.ToValidUTF8(s, "\uFFFD"))})
-					}
-				case protoreflect.MessageKind:
-					changed = repairUTF8(mv.Message()) || changed
+				nk, kok := repaired(fd.MapKey().Kind(), k.Value())
+				nv, vok := repaired(fd.MapValue().Kind(), mv)
+				if kok || vok {
+					fixes = append(fixes, fix{k, nk.MapKey(), kok, nv})
 				}
 				return true
 			})
 			for _, f := range fixes {
-				mp.Set(f.k, f.v)
+				if f.newKey {
+					mp.Clear(f.k)
+				}
+				mp.Set(f.nk, f.v)
 				changed = true
 			}
-			for _, k := range badKeys {
-				val := mp.Get(k)
-				mp.Clear(k)
-				mp.Set(protoreflect.ValueOfString(strings.ToValidUTF8(k.String(), "\uFFFD")).MapKey(), val)
+		default:
+			if nv, ok := repaired(fd.Kind(), v); ok {
+				m.Set(fd, nv)
 				changed = true
 			}
-		case fd.Kind() == protoreflect.StringKind:
-			if s := v.String(); !utf8.ValidString(s) {
-				m.Set(fd, protoreflect.ValueOfString(strings.ToValidUTF8(s, "\uFFFD")))
-				changed = true
-			}
-		case fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind:
-			changed = repairUTF8(v.Message()) || changed
 		}
 		return true
 	})
 	return changed
+}
+
+// repaired returns v, a value of the given kind, with invalid UTF-8 replaced, and whether it
+// changed: a string is returned repaired, a message is repaired in place (and returned).
+func repaired(kind protoreflect.Kind, v protoreflect.Value) (protoreflect.Value, bool) {
+	switch kind {
+	case protoreflect.StringKind:
+		if s := v.String(); !utf8.ValidString(s) {
+			return protoreflect.ValueOfString(strings.ToValidUTF8(s, "\uFFFD")), true
+		}
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		return v, repairUTF8(v.Message())
+	}
+	return v, false
 }
 
 var warnUTF8Once sync.Once

@@ -37,3 +37,25 @@ func TestMarshalRepairsInvalidUTF8FromPlugins(t *testing.T) {
 		t.Fatalf("the other reply was lost: %v", got.Replies)
 	}
 }
+
+// The list and map cases (no reply message has them today): repeated strings, map keys and
+// values are repaired in place; valid entries are left alone.
+func TestRepairUTF8ListsAndMaps(t *testing.T) {
+	m := &pb.PhaseCall{
+		Shared:   map[string]string{"ok": "v", "k": "bad\xff", "bad\xfe": "v2"},
+		Consumer: &pb.Consumer{Tags: []string{"t", "x\xc3"}},
+	}
+	if !repairUTF8(m.ProtoReflect()) {
+		t.Fatal("nothing repaired")
+	}
+	want := &pb.PhaseCall{
+		Shared:   map[string]string{"ok": "v", "k": "bad\uFFFD", "bad\uFFFD": "v2"},
+		Consumer: &pb.Consumer{Tags: []string{"t", "x\uFFFD"}},
+	}
+	if !proto.Equal(m, want) {
+		t.Fatalf("got %v, want %v", m, want)
+	}
+	if repairUTF8(m.ProtoReflect()) {
+		t.Fatal("a valid message reported as repaired")
+	}
+}
