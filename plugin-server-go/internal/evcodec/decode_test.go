@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand"
+	"slices"
 	"testing"
 
 	pb "github.com/gantry-gateway/gantry/plugin-server-go/internal/pluginpb"
@@ -383,7 +384,7 @@ func TestAppendAfterDecode(t *testing.T) {
 			if pc == nil {
 				continue
 			}
-			if n := len(wpc.InstanceIds); len(pc.InstanceIds) != n+1 || !equalIDs(pc.InstanceIds[:n], wpc.InstanceIds) {
+			if n := len(wpc.InstanceIds); len(pc.InstanceIds) != n+1 || !slices.Equal(pc.InstanceIds[:n], wpc.InstanceIds) {
 				t.Fatalf("batch %d event %d: ids %v, want %v + 999", i, j, pc.InstanceIds, wpc.InstanceIds)
 			}
 			if pc.Request != nil {
@@ -395,18 +396,6 @@ func TestAppendAfterDecode(t *testing.T) {
 			}
 		}
 	}
-}
-
-func equalIDs(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func checkHeaders(t *testing.T, got, want []*pb.Header) {
