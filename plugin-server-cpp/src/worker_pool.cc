@@ -3,7 +3,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <stdexcept>
 
 namespace gantry_pdk::detail {
@@ -145,7 +147,6 @@ void WorkerPool::run(int me) {
       bool arm = false;
       if (leading && !leaderRunning_) {
         leaderRunning_ = true;
-        ++runSeq_;
         runStart_ = std::chrono::steady_clock::now();
         arm = true;
       }

@@ -25,7 +25,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -73,8 +72,7 @@ private:
   std::function<bool()> poll_;  // Set once by startPolling.
   int leader_ = -1;             // Index of the leader thread; -1: none (the next to look takes it).
   bool leaderWaiting_ = false;  // Without a poller: the leader sleeps on followerCv_ for tasks.
-  bool leaderRunning_ = false;  // The leader runs tasks (since runStart_, run number runSeq_).
-  uint64_t runSeq_ = 0;
+  bool leaderRunning_ = false;  // The leader runs tasks (since runStart_).
   std::chrono::steady_clock::time_point runStart_;
   unsigned idle_ = 0;           // Followers asleep on followerCv_.
   unsigned wakes_ = 0;          // followerCv_ wake-ups for work not yet consumed.
