@@ -5,6 +5,18 @@
 #include "gantry_pdk/pdk.h"
 
 namespace gantry_pdk::detail {
+namespace {
+
+// PhaseResults in `batch` (each is one call still counted in Activity until written or dropped).
+int64_t countResults(const pb::ReplyBatch& batch) {
+  int64_t results = 0;
+  for (const pb::Reply& r : batch.replies()) {
+    results += r.has_result() ? 1 : 0;
+  }
+  return results;
+}
+
+}  // namespace
 
 void Activity::add(int64_t delta) {
   if (delta == 0) {
@@ -192,7 +204,6 @@ std::shared_ptr<EventSession::Call> EventSession::finishCall(Call& call, PhaseOu
       reply->set_request_id(call.requestId());
       reply->set_seq(call.seq());
       toProto(output, *reply->mutable_result());
-      ++pendingResults_;
     } else {
       dropped = true;
     }
@@ -240,12 +251,6 @@ EventSession::Next EventSession::nextLocked(bool urgent) {
         pending_.mutable_replies()->AddAllocated(r);
       }
     }
-    int64_t results = 0;
-    for (const pb::Reply& r : inFlight_.replies()) {
-      results += r.has_result() ? 1 : 0;
-    }
-    inFlightResults_ = results;
-    pendingResults_ -= results;
     writing_ = true;
     return {Next::Write, writer_};
   }
@@ -264,13 +269,12 @@ void EventSession::act(Next next) {
 }
 
 void EventSession::onWriteDone(bool ok) {
-  const int64_t done = inFlightResults_;
+  const int64_t done = countResults(inFlight_);
   if (ok) {
     activity_.replyBatches++;
     activity_.replies += static_cast<uint64_t>(inFlight_.replies_size());
   }
   inFlight_.Clear();  // Keeps the Reply objects for reuse.
-  inFlightResults_ = 0;
   Next next;
   {
     std::lock_guard lock(mutex_);
@@ -286,8 +290,7 @@ void EventSession::onWriteDone(bool ok) {
 }
 
 void EventSession::dropPendingLocked() {
-  activity_.add(-pendingResults_);
-  pendingResults_ = 0;
+  activity_.add(-countResults(pending_));
   pending_.Clear();
 }
 

@@ -124,9 +124,7 @@ private:
   std::unordered_map<CallKey, std::shared_ptr<Call>, CallKeyHash> calls_;  // Guarded by mutex_.
   std::atomic<size_t> queuedCalls_{0};  // Calls on the pool not started yet.
   pb::ReplyBatch pending_;    // Replies not written yet. Guarded by mutex_.
-  int64_t pendingResults_ = 0;  // PhaseResults in pending_. Guarded by mutex_.
   pb::ReplyBatch inFlight_;   // The write in flight (its messages are reused).
-  int64_t inFlightResults_ = 0;
   bool writing_ = false;      // A write is in flight. Guarded by mutex_.
   bool inputEnded_ = false;   // Guarded by mutex_.
   bool broken_ = false;       // Aborted or a write failed: nothing more is written. Guarded by mutex_.
