@@ -1,5 +1,8 @@
 #include "grpc_calls.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include <string>
 #include <utility>
 
@@ -199,44 +202,24 @@ private:
 
 // ---- grpc.health.v1.Health (hand-encoded: the messages are one field each) -----------------
 
-std::string flatten(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (buffer.Dump(&slices).ok()) {
-    for (const grpc::Slice& s : slices) {
-      out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-  }
-  return out;
-}
-
 // HealthCheckRequest.service (field 1, string); "" when absent or malformed.
-std::string healthService(const std::string& bytes) {
-  size_t i = 0;
-  while (i < bytes.size()) {
-    const uint8_t key = static_cast<uint8_t>(bytes[i++]);
-    uint64_t len = 0;
-    int shift = 0;
-    while (i < bytes.size() && shift < 64) {
-      const uint8_t b = static_cast<uint8_t>(bytes[i++]);
-      len |= uint64_t(b & 0x7f) << shift;
-      shift += 7;
-      if ((b & 0x80) == 0) {
-        break;
-      }
-    }
-    if ((key & 7) != 2) {
-      return "";  // Only length-delimited fields are expected.
-    }
-    if (len > bytes.size() - i) {
+std::string healthService(const grpc::ByteBuffer& request) {
+  using google::protobuf::internal::WireFormatLite;
+  grpc::Slice bytes;
+  if (!request.DumpToSingleSlice(&bytes).ok()) {
+    return "";
+  }
+  google::protobuf::io::CodedInputStream in(bytes.begin(), static_cast<int>(bytes.size()));
+  std::string service;
+  while (const uint32_t tag = in.ReadTag()) {
+    const bool read = tag == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)
+                          ? WireFormatLite::ReadString(&in, &service)
+                          : WireFormatLite::SkipField(&in, tag);
+    if (!read) {
       return "";
     }
-    if (key == 0x0a) {
-      return bytes.substr(i, len);
-    }
-    i += len;
   }
-  return "";
+  return in.ConsumedEntireMessage() ? service : "";
 }
 
 class HealthCall {
@@ -280,7 +263,7 @@ private:
   void onRead(bool ok) {
     --ops_;
     const bool watch = ctx_.method() == "/grpc.health.v1.Health/Watch";
-    const std::string service = ok ? healthService(flatten(buffer_)) : "";
+    const std::string service = ok ? healthService(buffer_) : "";
     const bool known = service.empty() || service == kServiceName;
     // HealthCheckResponse.status: SERVING 1, NOT_SERVING 2, SERVICE_UNKNOWN 3 (Watch only).
     const char status = !known ? 3 : s_.serving ? 1 : 2;
