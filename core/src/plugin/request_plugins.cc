@@ -178,16 +178,14 @@ void RequestPluginsImpl::sendSegment() {
   const size_t server = current_.front()->plugin->serverIndex;
   link_ = &worker_.link(server, requestId_);
   ++seq_;
-  std::vector<uint64_t> ids;
   bool body = false;
   for (const auto* i : current_) {
-    ids.push_back(i->instanceId);
     body = body || i->plugin->needsBody(phase_);
   }
   v1::Event& event = link_->nextEvent();
   event.set_request_id(requestId_);
   event.set_seq(seq_);
-  fillPhaseCall(*event.mutable_phase_call(), phase_, *state_, ids, body);
+  fillPhaseCall(*event.mutable_phase_call(), phase_, *state_, current_, body);
   waiting_ = Waiting::Result;
   bump(worker_.counters.phaseCalls);
   link_->startCall(requestId_, seq_, totalTimeout(current_), *this);
@@ -421,15 +419,11 @@ LogCall::~LogCall() {
 }
 
 void LogCall::start(const proxy::RequestState& state) {
-  std::vector<uint64_t> ids;
-  for (const auto* i : instances_) {
-    ids.push_back(i->instanceId);
-  }
   link_ = &worker_.link(instances_.front()->plugin->serverIndex, requestId_);
   v1::Event& event = link_->nextLogEvent();
   event.set_request_id(requestId_);
   event.set_seq(seq_);
-  fillPhaseCall(*event.mutable_phase_call(), Phase::Log, state, ids, false);
+  fillPhaseCall(*event.mutable_phase_call(), Phase::Log, state, instances_, false);
   inFlight_ = true;
   bump(worker_.counters.phaseCalls);
   std::chrono::milliseconds timeout{0};

@@ -80,10 +80,10 @@ void fillService(v1::Service& out, const config::Service& s) {
 }
 
 void fillPhaseCall(v1::PhaseCall& call, Phase phase, const proxy::RequestState& state,
-                   const std::vector<uint64_t>& instanceIds, bool includeRequestBody) {
+                   const InstanceList& instances, bool includeRequestBody) {
   call.set_phase(toProtoPhase(phase));
-  for (uint64_t id : instanceIds) {
-    call.add_instance_ids(id);
+  for (const auto* i : instances) {
+    call.add_instance_ids(i->instanceId);
   }
   auto* req = call.mutable_request();
   const auto& head = state.request;

@@ -10,6 +10,7 @@
 #include "gateway/plugin/runtime.h"
 #include "gateway/plugin/v1/plugin_service.pb.h"
 #include "gateway/proxy/request_state.h"
+#include "plugin/plan.h"
 
 namespace gateway::plugin {
 
@@ -20,8 +21,9 @@ v1::Phase toProtoPhase(Phase phase);
 // buffered it (RequestState::requestBody). The response snapshot is added for the
 // response/header_filter/log phases, with the buffered body in the response phase only; LogInfo
 // in the log phase.
+// `instances` are the ones to run, in order (their ids go into the call).
 void fillPhaseCall(v1::PhaseCall& call, Phase phase, const proxy::RequestState& state,
-                   const std::vector<uint64_t>& instanceIds, bool includeRequestBody);
+                   const InstanceList& instances, bool includeRequestBody);
 
 // Entity messages, shared with fetch answers.
 void fillConsumer(v1::Consumer& out, const config::Consumer& consumer);
