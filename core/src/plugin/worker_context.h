@@ -78,9 +78,7 @@ struct WorkerContext : std::enable_shared_from_this<WorkerContext> {
   std::string nodeId;
   std::vector<std::vector<std::unique_ptr<ServerLink>>> links;  // [server][stream]
   std::unordered_map<LogCall*, std::unique_ptr<LogCall>> logCalls;
-  event::TimerPtr drainTimer;         // Polls logCalls while draining.
-  std::function<void()> drainDone;
-  event::MonotonicTime drainDeadline{};
+  event::TimerPtr drainTimer;  // Polls logCalls while draining (drainLogs).
 };
 
 } // namespace gateway::plugin

@@ -1,6 +1,7 @@
 #include "plugin/worker_plugins.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "plugin/request_plugins.h"
 
@@ -72,19 +73,17 @@ void WorkerContext::drainLogs(std::chrono::milliseconds bound, std::function<voi
       l->flushLogs();
     }
   }
-  drainDone = std::move(done);
-  drainDeadline = dispatcher.now() + bound;
   // Polled rather than signalled from dropLogCall(), which runs inside a LogCall's own reply.
-  drainTimer = dispatcher.createTimer([this] {
-    if (!logCalls.empty() && dispatcher.now() < drainDeadline) {
-      drainTimer->enable(std::chrono::milliseconds(5));
-      return;
-    }
-    if (auto cb = std::move(drainDone)) {
-      drainDone = nullptr;
-      cb();
-    }
-  });
+  drainTimer = dispatcher.createTimer(
+      [this, deadline = dispatcher.now() + bound, done = std::move(done)]() mutable {
+        if (!logCalls.empty() && dispatcher.now() < deadline) {
+          drainTimer->enable(std::chrono::milliseconds(5));
+          return;
+        }
+        if (done) {
+          std::exchange(done, nullptr)();
+        }
+      });
   drainTimer->enable(std::chrono::milliseconds(0));
 }
 
