@@ -198,6 +198,8 @@ func (s *Server) listenAndServe(network, addr string, handleSignals bool) error 
 	}
 	logf("[%s] listening on %s:%s", s.name, network, addr)
 	setBallast()
+	stopProcs := startProcs()
+	defer stopProcs()
 	stopProfile := startCPUProfile()
 	defer stopProfile()
 	fmt.Fprintln(os.Stdout, ReadyLine(network, addr))
