@@ -430,7 +430,7 @@ void LogCall::start(const proxy::RequestState& state) {
   for (const auto* i : instances_) {
     timeout += i->timeout;
   }
-  link_->startCall(requestId_, seq_, timeout, *this);
+  link_->startCall(requestId_, seq_, timeout, *this, /*logPhase=*/true);
 }
 
 void LogCall::onReply(v1::Reply& reply) {

@@ -36,19 +36,12 @@ v1::Event& ServerLink::nextEvent() {
 v1::Event& ServerLink::nextLogEvent() {
   if (logBatch_ != nullptr && logBatch_->get().events_size() >= kMaxEventsPerBatch) {
     queueLogBatch();
-    scheduleFlush();
   }
   if (logBatch_ == nullptr) {
     logBatch_ = takeBatch();
   }
-  if (logTimer_ == nullptr) {
-    logTimer_ = dispatcher_.createTimer([this] {
-      queueLogBatch();
-      flush();
-    });
-  }
-  if (!logTimer_->enabled()) {
-    logTimer_->enable(kLogDelay);
+  if (logCallsInFlight_ == 0 || !pending_.empty()) {
+    scheduleFlush();  // Leaves with this loop pass (flush() queues it).
   }
   return *logBatch_->get().add_events();
 }
@@ -59,16 +52,13 @@ void ServerLink::flushLogs() {
 }
 
 void ServerLink::queueLogBatch() {
-  if (logTimer_ != nullptr) {
-    logTimer_->disable();
-  }
   if (logBatch_ != nullptr && logBatch_->get().events_size() > 0) {
     pending_.push_back(std::move(logBatch_));
   }
 }
 
 void ServerLink::startCall(uint64_t requestId, uint32_t seq, std::chrono::milliseconds timeout,
-                           CallHandler& handler) {
+                           CallHandler& handler, bool logPhase) {
   const CallKey key{requestId, seq};
   auto [it, inserted] = calls_.try_emplace(key);
   if (!inserted) {
@@ -79,6 +69,7 @@ void ServerLink::startCall(uint64_t requestId, uint32_t seq, std::chrono::millis
   call.key = key;
   call.handler = &handler;
   call.timeout = timeout;
+  call.logPhase = logPhase;
   // A server that is not ready is waited for up to its start_timeout (PROTOCOL.md 3.2/3.5);
   // the phase timeout starts when the event is written.
   call.waitingForServer = streamState_ != StreamState::Open && !shared_.snapshot().ready;
@@ -119,7 +110,11 @@ void ServerLink::onCallTimeout(Call& call) {
 
 void ServerLink::forget(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it) {
   deadlines_.disarm(it->second);
+  const bool lastLogCall = it->second.logPhase && it->second.written && --logCallsInFlight_ == 0;
   calls_.erase(it);
+  if (lastLogCall && logBatch_ != nullptr) {
+    scheduleFlush();  // The server is done with the log events it had: send the next ones.
+  }
 }
 
 void ServerLink::scheduleFlush() {
@@ -140,8 +135,8 @@ void ServerLink::flush() {
     ensureStream();
     return;
   }
-  if (logBatch_ != nullptr && (!pending_.empty() || closing_)) {
-    queueLogBatch();  // Log events ride along with the ordinary ones (same writev).
+  if (logBatch_ != nullptr && (logCallsInFlight_ == 0 || !pending_.empty() || closing_)) {
+    queueLogBatch();  // Its turn (nextLogEvent), or riding along with others (same writev).
   }
   // Writes every queued batch the stream accepts now: on the in-loop transport a write
   // completes as soon as the socket took it, so only a slow server leaves batches queued (then
@@ -179,6 +174,7 @@ void ServerLink::writeNext() {
       auto it = calls_.find(CallKey{e.request_id(), e.seq()});
       if (it != calls_.end()) {
         it->second.written = true;
+        logCallsInFlight_ += it->second.logPhase ? 1 : 0;
         if (it->second.waitingForServer) {
           it->second.waitingForServer = false;
           deadlines_.arm(it->second, it->second.timeout);

@@ -62,17 +62,20 @@ public:
   // The next event to fill, in the batch being collected; a flush is scheduled. Valid until
   // control returns to the loop. Empty (a fresh message on the batch's arena).
   v1::Event& nextEvent();
-  // The same for a log-phase event, which nobody waits for: log events collect in a batch of
-  // their own that leaves with the next ordinary flush (the same writev), when it is full, or
-  // kLogDelay after its first event, whichever comes first. Under a log-only load this packs
-  // up to 128 events per message instead of one message per loop pass.
+  // The same for a log-phase event, which nobody waits for. Log events are self-clocked: while
+  // none is in flight (written, not answered) they leave at the end of the loop pass like any
+  // other; while some are, new ones collect in a batch of their own that leaves when the last of
+  // those is answered (or failed), when it holds kMaxEventsPerBatch events, or with the next
+  // ordinary flush (the same writev). So the server gets the next batch as soon as it is done
+  // with the previous one, sized to how fast it works: one event per message when idle, tens
+  // under load, and never a burst it must chew through while the gateway waits.
   v1::Event& nextLogEvent();
-  static constexpr std::chrono::milliseconds kLogDelay{10};
   // Registers the phase call whose event was just filled: replies for (requestId, seq) go to
   // `handler` (borrowed until the call is over or cancelCall()). `timeout` is the phase
-  // deadline; the server's start_timeout is added while the server is not ready.
+  // deadline; the server's start_timeout is added while the server is not ready. `logPhase`:
+  // the event came from nextLogEvent().
   void startCall(uint64_t requestId, uint32_t seq, std::chrono::milliseconds timeout,
-                 CallHandler& handler);
+                 CallHandler& handler, bool logPhase = false);
   // Forgets a call (no callback follows) and tells the server with a Cancel event.
   void cancelCall(uint64_t requestId, uint32_t seq);
   // Queues the collected log events and flushes (a worker's graceful stop).
@@ -111,6 +114,7 @@ private:
     // (then the call fails as Unavailable) and is re-armed with `timeout` once the event is
     // written.
     bool waitingForServer{false};
+    bool logPhase{false};
     std::chrono::milliseconds timeout{0};
   };
 
@@ -137,7 +141,7 @@ private:
   bool closing_{false};
   std::unique_ptr<PooledBatch> writing_;               // In flight.
   std::unique_ptr<PooledBatch> logBatch_;              // Log events not yet queued (or null).
-  event::TimerPtr logTimer_;                           // Queues logBatch_ after kLogDelay.
+  size_t logCallsInFlight_{0};  // Written log-phase calls not answered yet (nextLogEvent).
   std::deque<std::unique_ptr<PooledBatch>> pending_;   // Collected, not yet written.
   std::vector<std::unique_ptr<PooledBatch>> free_;     // Reset, for reuse.
   std::unordered_map<CallKey, Call, CallKeyHash> calls_;

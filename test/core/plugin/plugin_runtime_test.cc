@@ -65,6 +65,9 @@ struct Harness {
   }
 
   Harness() {
+    // gantry ignores SIGPIPE (server.cc); so must this process, or writing on an event stream
+    // whose server was just killed ends the test with SIGPIPE instead of a stream error.
+    ::signal(SIGPIPE, SIG_IGN);
     std::promise<void> started;
     loop->post([&] {
       keepAlive = loop->createTimer([] {});
@@ -179,6 +182,24 @@ struct Harness {
     return reqs;
   }
 
+  // Runs the log phase of `n` requests started in the same loop iteration.
+  std::vector<std::unique_ptr<Request>> log(int n) {
+    static std::atomic<uint64_t> nextId{100000};
+    std::vector<std::unique_ptr<Request>> reqs;
+    onLoop([&] {
+      for (int i = 0; i < n; ++i) {
+        auto r = std::make_unique<Request>();
+        r->state.id = nextId++;
+        r->state.request.method = "GET";
+        r->state.request.path = "/log";
+        r->plugins = worker->startRequest(*plan, r->state, r->source);
+        r->plugins->runLog(r->state);
+        reqs.push_back(std::move(r));
+      }
+    });
+    return reqs;
+  }
+
   nlohmann::json counters() { return nlohmann::json::parse(manager->countersJson()); }
 
   // Polls until `pred` holds (deadline 20 s).
@@ -288,6 +309,40 @@ TEST_CASE("PluginRuntime.batchingManyConcurrentCalls", "[plugin_runtime]") {
   CHECK(server.batchesReceived() < server.eventsReceived());
   CHECK(c["round_trips_per_request"] == 1.0);
   h.destroyRequests(reqs);
+}
+
+// Log events are self-clocked (server_link.h): with none in flight they leave at once; while
+// some are, new ones wait for those to be answered and then leave together.
+TEST_CASE("PluginRuntime.logEventsWaitForTheBatchInFlight", "[plugin_runtime]") {
+  TempDir dir;
+  const std::string address = "unix:" + dir.path + "/s.sock";
+  testing::TestPluginServer server(address);
+  auto cfg = sidecarConfig(address);
+  cfg->plugins = {entity("slow-log", "x")};
+  Harness h;
+  REQUIRE(h.start(cfg).empty());
+  auto sent = [&] { return h.counters()["servers"]["test"]; };
+
+  auto first = h.log(1);  // Nothing in flight: written in this loop pass.
+  REQUIRE(h.eventually([&] { return server.eventsReceived() == 1; }));
+  // The server holds its reply for 300 ms: these collect meanwhile.
+  auto second = h.log(20);
+  auto third = h.log(5);
+  std::this_thread::sleep_for(100ms);  // Well inside the 300 ms: nothing may leave yet.
+  CHECK(sent()["batches_sent"] == 1);
+  CHECK(sent()["events_sent"] == 1);
+  // The first reply releases them, in one message.
+  REQUIRE(h.eventually([&] { return server.eventsReceived() == 26; }));
+  CHECK(server.batchesReceived() == 2);
+  REQUIRE(h.eventually([&] { return sent()["replies_received"] == 26; }));
+  CHECK(sent()["batches_sent"] == 2);
+  // Idle again: the next one leaves at once.
+  auto fourth = h.log(1);
+  REQUIRE(h.eventually([&] { return server.eventsReceived() == 27; }));
+  h.destroyRequests(first);
+  h.destroyRequests(second);
+  h.destroyRequests(third);
+  h.destroyRequests(fourth);
 }
 
 TEST_CASE("PluginRuntime.fetchAndConsumerReresolution", "[plugin_runtime]") {

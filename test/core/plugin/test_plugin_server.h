@@ -14,6 +14,7 @@
 //   slow        (500; access): never answers (timeouts).
 //   fail        (400; access): answers a handler error.
 //   node        (300; access): Fetch node_id, sets X-Node.
+//   slow-log    (200; log): answers, but the reply message of its batch leaves 300 ms late.
 // Configure rejects value == "reject-me".
 
 #include <atomic>
