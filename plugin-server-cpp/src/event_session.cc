@@ -34,13 +34,30 @@ bool Activity::waitIdle(std::chrono::steady_clock::time_point deadline) {
   return idle.wait_until(lock, deadline, [&] { return outstanding == 0; });
 }
 
-ReceivedBatch::ReceivedBatch()
-    : arena([] {
-        google::protobuf::ArenaOptions o;
-        o.start_block_size = 8192;
-        return o;
-      }()),
-      batch(google::protobuf::Arena::CreateMessage<pb::EventBatch>(&arena)) {}
+std::shared_ptr<ReceivedBatch> BatchPool::acquire() {
+  std::unique_ptr<ReceivedBatch> batch;
+  {
+    std::lock_guard lock(mutex_);
+    if (!free_.empty()) {
+      batch = std::move(free_.back());
+      free_.pop_back();
+    }
+  }
+  if (batch) {
+    batch->reset();
+  } else {
+    batch = std::make_unique<ReceivedBatch>();
+  }
+  return {batch.release(), [pool = shared_from_this()](ReceivedBatch* b) { pool->release(b); }};
+}
+
+void BatchPool::release(ReceivedBatch* batch) {
+  std::unique_ptr<ReceivedBatch> owned(batch);
+  std::lock_guard lock(mutex_);
+  if (free_.size() < kKeep) {
+    free_.push_back(std::move(owned));
+  }
+}
 
 // One phase call in flight: its input (in its received batch), the Fetcher its handlers use (a
 // Fetch reply, then a wait for the matching FetchResult) and its cancel flag. Owned by the
@@ -200,7 +217,7 @@ std::shared_ptr<EventSession::Call> EventSession::finishCall(Call& call, PhaseOu
     last = std::move(it->second);
     calls_.erase(it);
     if (answer && !broken_) {
-      pb::Reply* reply = pending_.add_replies();
+      pb::Reply* reply = pending_->message().add_replies();
       reply->set_request_id(call.requestId());
       reply->set_seq(call.seq());
       toProto(output, *reply->mutable_result());
@@ -223,7 +240,7 @@ bool EventSession::queueFetch(Call& call, const FetchRequest& request, uint32_t 
     if (broken_ || writer_ == nullptr) {
       return false;
     }
-    pb::Reply* reply = pending_.add_replies();
+    pb::Reply* reply = pending_->message().add_replies();
     reply->set_request_id(call.requestId());
     reply->set_seq(call.seq());
     toProto(request, fetchId, *reply->mutable_fetch());
@@ -240,16 +257,15 @@ EventSession::Next EventSession::nextLocked(bool urgent) {
   if (broken_) {
     return {Next::Finish, std::exchange(writer_, nullptr)};
   }
-  const int ready = pending_.replies_size();
+  const int ready = pending_->message().replies_size();
   if (ready > 0 && (urgent || queuedCalls_ == 0)) {
-    inFlight_.Swap(&pending_);
+    std::swap(inFlight_, pending_);  // pending_ is now the empty one (reset when its write ended).
     if (ready > kMaxRepliesPerBatch) {  // The rest goes in the next write.
-      std::vector<pb::Reply*> rest(static_cast<size_t>(ready - kMaxRepliesPerBatch));
-      inFlight_.mutable_replies()->ExtractSubrange(kMaxRepliesPerBatch, static_cast<int>(rest.size()),
-                                                   rest.data());
-      for (pb::Reply* r : rest) {
-        pending_.mutable_replies()->AddAllocated(r);
+      auto* all = inFlight_->message().mutable_replies();
+      for (int i = kMaxRepliesPerBatch; i < ready; ++i) {
+        pending_->message().add_replies()->Swap(all->Mutable(i));
       }
+      all->DeleteSubrange(kMaxRepliesPerBatch, ready - kMaxRepliesPerBatch);
     }
     writing_ = true;
     return {Next::Write, writer_};
@@ -262,19 +278,19 @@ EventSession::Next EventSession::nextLocked(bool urgent) {
 
 void EventSession::act(Next next) {
   if (next.what == Next::Write) {
-    next.writer->startWrite(inFlight_);  // inFlight_ is ours until onWriteDone().
+    next.writer->startWrite(inFlight_->message());  // Ours until onWriteDone().
   } else if (next.what == Next::Finish) {
     next.writer->finish();
   }
 }
 
 void EventSession::onWriteDone(bool ok) {
-  const int64_t done = countResults(inFlight_);
+  const int64_t done = countResults(inFlight_->message());
   if (ok) {
     activity_.replyBatches++;
-    activity_.replies += static_cast<uint64_t>(inFlight_.replies_size());
+    activity_.replies += static_cast<uint64_t>(inFlight_->message().replies_size());
   }
-  inFlight_.Clear();  // Keeps the Reply objects for reuse.
+  inFlight_->reset();
   Next next;
   {
     std::lock_guard lock(mutex_);
@@ -290,8 +306,8 @@ void EventSession::onWriteDone(bool ok) {
 }
 
 void EventSession::dropPendingLocked() {
-  activity_.add(-countResults(pending_));
-  pending_.Clear();
+  activity_.add(-countResults(pending_->message()));
+  pending_->reset();
 }
 
 size_t EventSession::runningCallsForTest() {

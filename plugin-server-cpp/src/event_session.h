@@ -31,6 +31,7 @@
 #include "call_state.h"
 #include "convert.h"
 #include "instances.h"
+#include "recycled_arena.h"
 #include "worker_pool.h"
 
 namespace gantry_pdk::detail {
@@ -48,12 +49,33 @@ struct Activity {
   bool waitIdle(std::chrono::steady_clock::time_point deadline);
 };
 
-// A received EventBatch and the arena its messages live on (parsing allocates from the arena,
-// not per field); shared by the calls it carries, which read their input in place.
+// A received EventBatch on its own arena (parsing allocates from the arena, not per field);
+// shared by the calls it carries, which read their input in place.
 struct ReceivedBatch {
-  ReceivedBatch();
-  google::protobuf::Arena arena;
+  static constexpr size_t kBlockBytes = 32 * 1024;  // About 25 typical phase calls.
+  ReceivedBatch() : arena(kBlockBytes), batch(&arena.message()) {}
+  void reset() {
+    arena.reset();
+    batch = &arena.message();
+  }
+  RecycledArena<pb::EventBatch> arena;
   pb::EventBatch* batch;  // On `arena`.
+};
+
+// The ReceivedBatches of one stream, recycled: acquire() hands out an empty batch (reset on the
+// calling thread, the reader, which parses into it: see recycled_arena.h) and a batch returns to
+// the pool when its last reference (the read, or the last of its calls) goes, on any thread. So
+// a busy stream parses into the same few arena blocks instead of allocating one per batch.
+class BatchPool : public std::enable_shared_from_this<BatchPool> {
+public:
+  static constexpr size_t kKeep = 8;  // Batches kept for reuse; more are freed.
+  std::shared_ptr<ReceivedBatch> acquire();
+
+private:
+  void release(ReceivedBatch* batch);
+
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<ReceivedBatch>> free_;  // Guarded by mutex_.
 };
 
 // The stream's write side. Both calls come from any thread, never with a session lock held.
@@ -123,8 +145,12 @@ private:
   ReplyWriter* writer_;  // Guarded by mutex_; null once finish() was called.
   std::unordered_map<CallKey, std::shared_ptr<Call>, CallKeyHash> calls_;  // Guarded by mutex_.
   std::atomic<size_t> queuedCalls_{0};  // Calls on the pool not started yet.
-  pb::ReplyBatch pending_;    // Replies not written yet. Guarded by mutex_.
-  pb::ReplyBatch inFlight_;   // The write in flight (its messages are reused).
+  // Replies not written yet (guarded by mutex_), and the write in flight; each on an arena that
+  // is reset when its write completes, so building replies allocates little.
+  using ReplyArena = RecycledArena<pb::ReplyBatch>;
+  static constexpr size_t kReplyBlockBytes = 16 * 1024;
+  std::unique_ptr<ReplyArena> pending_ = std::make_unique<ReplyArena>(kReplyBlockBytes);
+  std::unique_ptr<ReplyArena> inFlight_ = std::make_unique<ReplyArena>(kReplyBlockBytes);
   bool writing_ = false;      // A write is in flight. Guarded by mutex_.
   bool inputEnded_ = false;   // Guarded by mutex_.
   bool broken_ = false;       // Aborted or a write failed: nothing more is written. Guarded by mutex_.

@@ -167,7 +167,7 @@ private:
     accept(s_);
     session_ = std::make_shared<EventSession>(s_.table, s_.pool, s_.activity, *this);
     reading_ = true;
-    batch_ = std::make_shared<ReceivedBatch>();
+    batch_ = batches_->acquire();
     stream_.Read(batch_->batch, &read_);
   }
 
@@ -178,7 +178,7 @@ private:
       maybeDelete();
       return;
     }
-    session_->onBatch(std::exchange(batch_, std::make_shared<ReceivedBatch>()));
+    session_->onBatch(std::exchange(batch_, batches_->acquire()));
     stream_.Read(batch_->batch, &read_);
   }
 
@@ -193,6 +193,7 @@ private:
   grpc::ServerContext ctx_;
   grpc::ServerAsyncReaderWriter<pb::ReplyBatch, pb::EventBatch> stream_{&ctx_};
   std::shared_ptr<EventSession> session_;
+  std::shared_ptr<BatchPool> batches_ = std::make_shared<BatchPool>();  // Outlives its batches.
   std::shared_ptr<ReceivedBatch> batch_;  // The Read in progress fills it.
   Tag accepted_, read_, written_, finished_, doneTag_;
   bool reading_ = false;     // A Read is outstanding.
