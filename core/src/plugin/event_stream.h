@@ -7,6 +7,7 @@
 // loop callbacks (never from inside write(), pollWriteDone() or writesDone()).
 
 #include <memory>
+#include <string_view>
 
 #include "gateway/common/status.h"
 #include "gateway/event/dispatcher.h"
@@ -34,9 +35,12 @@ public:
   // Closes the connection if the call is still open (the server sees the call cancelled); no
   // callback follows.
   virtual ~EventStream() = default;
-  // Starts one write; at most one may be in flight (wait for onWriteDone). The message is
-  // serialized before write() returns, so the caller may reuse it afterwards.
-  virtual void write(const v1::EventBatch& batch) = 0;
+  // Starts one write of one EventBatch message: `encodedEvents` (EventBatch fields already in
+  // wire format, snapshot_encoder.h) followed by `more` serialized; at most one write may be in
+  // flight (wait for onWriteDone). Both are copied before write() returns, so the caller may
+  // reuse them afterwards.
+  virtual void write(std::string_view encodedEvents, const v1::EventBatch& more) = 0;
+  void write(const v1::EventBatch& batch) { write({}, batch); }
   // Whether the write in flight has completed. A successful completion is not reported
   // through onWriteDone unless the caller asked: true (with *ok) means it completed and was
   // taken here (onWriteDone will not follow for it); false means it is still in flight and

@@ -118,16 +118,17 @@ public:
     }
   }
 
-  void write(const v1::EventBatch& batch) override {
+  void write(std::string_view encodedEvents, const v1::EventBatch& more) override {
     writeInFlight_ = true;
     if (broken_) {
       return;  // pollWriteDone reports the failure; onStreamClosed follows.
     }
-    const size_t size = batch.ByteSizeLong();
-    appendGrpcFrameHeader(out_, static_cast<uint32_t>(size));
+    const size_t size = more.ByteSizeLong();
+    appendGrpcFrameHeader(out_, static_cast<uint32_t>(encodedEvents.size() + size));
+    out_.append(encodedEvents);
     const size_t at = out_.size();
     out_.resize(at + size);
-    batch.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out_.data() + at));
+    more.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out_.data() + at));
     resumeData();
     sendPending();
   }

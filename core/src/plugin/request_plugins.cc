@@ -5,7 +5,6 @@
 
 #include "plugin/fetch_responder.h"
 #include "plugin/mutation_applier.h"
-#include "plugin/snapshot_builder.h"
 
 namespace gateway::plugin {
 namespace {
@@ -182,10 +181,7 @@ void RequestPluginsImpl::sendSegment() {
   for (const auto* i : current_) {
     body = body || i->plugin->needsBody(phase_);
   }
-  v1::Event& event = link_->nextEvent();
-  event.set_request_id(requestId_);
-  event.set_seq(seq_);
-  fillPhaseCall(*event.mutable_phase_call(), phase_, *state_, current_, body);
+  link_->queuePhaseCall(requestId_, seq_, phase_, *state_, current_, body);
   waiting_ = Waiting::Result;
   bump(worker_.counters.phaseCalls);
   link_->startCall(requestId_, seq_, totalTimeout(current_), *this);
@@ -420,10 +416,7 @@ LogCall::~LogCall() {
 
 void LogCall::start(const proxy::RequestState& state) {
   link_ = &worker_.link(instances_.front()->plugin->serverIndex, requestId_);
-  v1::Event& event = link_->nextLogEvent();
-  event.set_request_id(requestId_);
-  event.set_seq(seq_);
-  fillPhaseCall(*event.mutable_phase_call(), Phase::Log, state, instances_, false);
+  link_->queuePhaseCall(requestId_, seq_, Phase::Log, state, instances_, false);
   inFlight_ = true;
   bump(worker_.counters.phaseCalls);
   std::chrono::milliseconds timeout{0};

@@ -1,5 +1,7 @@
 #include "plugin/server_link.h"
 
+#include "plugin/snapshot_encoder.h"
+
 namespace gateway::plugin {
 
 ServerLink::ServerLink(event::Dispatcher& dispatcher, ServerShared& shared,
@@ -15,35 +17,50 @@ ServerLink::~ServerLink() {
   stream_.reset();
 }
 
-std::unique_ptr<ServerLink::PooledBatch> ServerLink::takeBatch() {
+std::unique_ptr<ServerLink::Batch> ServerLink::takeBatch() {
   if (free_.empty()) {
-    return std::make_unique<PooledBatch>(kBatchBlockBytes);
+    return std::make_unique<Batch>();
   }
   auto batch = std::move(free_.back());
   free_.pop_back();
   return batch;
 }
 
-v1::Event& ServerLink::nextEvent() {
-  if (pending_.empty() || pending_.back()->get().events_size() >= kMaxEventsPerBatch) {
+ServerLink::Batch& ServerLink::collecting() {
+  if (pending_.empty() || pending_.back()->events() >= kMaxEventsPerBatch) {
     pending_.push_back(takeBatch());
   }
-  v1::Event* event = pending_.back()->get().add_events();
+  return *pending_.back();
+}
+
+v1::Event& ServerLink::nextEvent() {
+  v1::Event* event = collecting().other->add_events();
   scheduleFlush();
   return *event;
 }
 
-v1::Event& ServerLink::nextLogEvent() {
-  if (logBatch_ != nullptr && logBatch_->get().events_size() >= kMaxEventsPerBatch) {
-    queueLogBatch();
+void ServerLink::queuePhaseCall(uint64_t requestId, uint32_t seq, Phase phase,
+                                const proxy::RequestState& state, const InstanceList& instances,
+                                bool includeRequestBody) {
+  Batch* batch = nullptr;
+  if (phase != Phase::Log) {
+    batch = &collecting();
+    scheduleFlush();
+  } else {
+    if (logBatch_ != nullptr && logBatch_->events() >= kMaxEventsPerBatch) {
+      queueLogBatch();
+    }
+    if (logBatch_ == nullptr) {
+      logBatch_ = takeBatch();
+    }
+    batch = logBatch_.get();
+    if (logCallsInFlight_ == 0 || !pending_.empty()) {
+      scheduleFlush();  // Leaves with this loop pass (flush() queues it).
+    }
   }
-  if (logBatch_ == nullptr) {
-    logBatch_ = takeBatch();
-  }
-  if (logCallsInFlight_ == 0 || !pending_.empty()) {
-    scheduleFlush();  // Leaves with this loop pass (flush() queues it).
-  }
-  return *logBatch_->get().add_events();
+  appendPhaseCallEvent(batch->phaseCalls, requestId, seq, phase, state, instances,
+                       includeRequestBody);
+  batch->phaseCallKeys.push_back(CallKey{requestId, seq});
 }
 
 void ServerLink::flushLogs() {
@@ -52,7 +69,7 @@ void ServerLink::flushLogs() {
 }
 
 void ServerLink::queueLogBatch() {
-  if (logBatch_ != nullptr && logBatch_->get().events_size() > 0) {
+  if (logBatch_ != nullptr && logBatch_->events() > 0) {
     pending_.push_back(std::move(logBatch_));
   }
 }
@@ -169,22 +186,20 @@ void ServerLink::flush() {
 void ServerLink::writeNext() {
   writing_ = std::move(pending_.front());
   pending_.pop_front();
-  for (const auto& e : writing_->get().events()) {
-    if (e.has_phase_call()) {
-      auto it = calls_.find(CallKey{e.request_id(), e.seq()});
-      if (it != calls_.end()) {
-        it->second.written = true;
-        logCallsInFlight_ += it->second.logPhase ? 1 : 0;
-        if (it->second.waitingForServer) {
-          it->second.waitingForServer = false;
-          deadlines_.arm(it->second, it->second.timeout);
-        }
+  for (const CallKey& key : writing_->phaseCallKeys) {
+    auto it = calls_.find(key);
+    if (it != calls_.end()) {
+      it->second.written = true;
+      logCallsInFlight_ += it->second.logPhase ? 1 : 0;
+      if (it->second.waitingForServer) {
+        it->second.waitingForServer = false;
+        deadlines_.arm(it->second, it->second.timeout);
       }
     }
   }
-  bump(shared_.counters.eventsSent, writing_->get().events_size());
+  bump(shared_.counters.eventsSent, writing_->events());
   bump(shared_.counters.batchesSent);
-  stream_->write(writing_->get());
+  stream_->write(writing_->phaseCalls, writing_->other.get());
 }
 
 void ServerLink::onWriteDone(bool ok) {

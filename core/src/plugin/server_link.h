@@ -4,7 +4,8 @@
 // events, and the table of phase calls waiting for replies. Worker thread only.
 //
 // Batching (plugin-rtt-costs.md): events are written into EventBatch messages (at most
-// kMaxEventsPerBatch each) that live on reused arenas. A flush runs at the end of the loop
+// kMaxEventsPerBatch each): phase calls encoded by hand into a reused buffer, other events on a
+// reused arena. A flush runs at the end of the loop
 // iteration in which the first event was queued, so every event produced in one iteration (all
 // the requests and replies one epoll wake-up delivered) shares a message, and with one request
 // in flight nothing waits for anything but the loop. One write is in flight at a time; on the
@@ -23,12 +24,16 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "gateway/event/dispatcher.h"
 #include "plugin/arena_message.h"
 #include "plugin/deadline_queue.h"
 #include "plugin/event_stream.h"
+#include "plugin/plan.h"
+#include "gateway/proxy/request_state.h"
 #include "plugin/server_shared.h"
 
 namespace gateway::plugin {
@@ -59,21 +64,26 @@ public:
              std::function<void(uint64_t)> onBroken);
   ~ServerLink() override;
 
-  // The next event to fill, in the batch being collected; a flush is scheduled. Valid until
-  // control returns to the loop. Empty (a fresh message on the batch's arena).
+  // Queues the PhaseCall event of (requestId, seq), encoded from `state` at once
+  // (snapshot_encoder.h: the snapshot reflects the state now); a flush is scheduled. Log-phase
+  // calls, which nobody waits for, are self-clocked: while none is in flight (written, not
+  // answered) they leave at the end of the loop pass like any other event; while some are, new
+  // ones collect in a batch of their own that leaves when the last of those is answered (or
+  // failed), when it holds kMaxEventsPerBatch events, or with the next ordinary flush (the same
+  // writev). So the server gets the next batch as soon as it is done with the previous one,
+  // sized to how fast it works: one event per message when idle, tens under load, and never a
+  // burst it must chew through while the gateway waits.
+  void queuePhaseCall(uint64_t requestId, uint32_t seq, Phase phase,
+                      const proxy::RequestState& state, const InstanceList& instances,
+                      bool includeRequestBody);
+  // The next other event (a FetchResult or Cancel) to fill, in the batch being collected; a
+  // flush is scheduled. Valid until control returns to the loop or the next queue call. It
+  // leaves after the phase calls of its batch (a Cancel follows the call it cancels).
   v1::Event& nextEvent();
-  // The same for a log-phase event, which nobody waits for. Log events are self-clocked: while
-  // none is in flight (written, not answered) they leave at the end of the loop pass like any
-  // other; while some are, new ones collect in a batch of their own that leaves when the last of
-  // those is answered (or failed), when it holds kMaxEventsPerBatch events, or with the next
-  // ordinary flush (the same writev). So the server gets the next batch as soon as it is done
-  // with the previous one, sized to how fast it works: one event per message when idle, tens
-  // under load, and never a burst it must chew through while the gateway waits.
-  v1::Event& nextLogEvent();
   // Registers the phase call whose event was just filled: replies for (requestId, seq) go to
   // `handler` (borrowed until the call is over or cancelCall()). `timeout` is the phase
   // deadline; the server's start_timeout is added while the server is not ready. `logPhase`:
-  // the event came from nextLogEvent().
+  // a log-phase call (self-clocked, see queuePhaseCall).
   void startCall(uint64_t requestId, uint32_t seq, std::chrono::milliseconds timeout,
                  CallHandler& handler, bool logPhase = false);
   // Forgets a call (no callback follows) and tells the server with a Cancel event.
@@ -93,10 +103,6 @@ public:
   void onStreamClosed(const Status& status) override;
 
 private:
-  // Batches live on arenas with a reused first block (arena_message.h): collecting events costs
-  // no malloc per event once warm. 128 KiB holds a typical batch of ~40 events with snapshots.
-  using PooledBatch = ArenaMessage<v1::EventBatch>;
-  static constexpr size_t kBatchBlockBytes = 128 * 1024;
   struct CallKey {
     uint64_t requestId;
     uint32_t seq;
@@ -105,6 +111,22 @@ private:
   struct CallKeyHash {
     size_t operator()(const CallKey& k) const { return k.requestId * 31 + k.seq; }
   };
+  // One EventBatch being collected or written, reused: the phase calls as encoded bytes (their
+  // buffer keeps its capacity), the other events as messages on an arena with a reused first
+  // block (arena_message.h). Once warm, collecting events costs no malloc.
+  struct Batch {
+    Batch() : other(kOtherBlockBytes) {}
+    std::string phaseCalls;           // Encoded EventBatch.events entries.
+    std::vector<CallKey> phaseCallKeys;  // Theirs, in order.
+    ArenaMessage<v1::EventBatch> other;  // FetchResults and Cancels.
+    int events() const { return static_cast<int>(phaseCallKeys.size()) + other->events_size(); }
+    void reset() {
+      phaseCalls.clear();
+      phaseCallKeys.clear();
+      other.reset();
+    }
+  };
+  static constexpr size_t kOtherBlockBytes = 8 * 1024;
   // The deadline entry: the phase timeout once written, the server's start_timeout before.
   struct Call : DeadlineQueue::Entry {
     CallKey key{};
@@ -121,8 +143,9 @@ private:
   void scheduleFlush();
   void flush();
   void writeNext();  // Writes pending_.front(); writing_ must be empty.
-  std::unique_ptr<PooledBatch> takeBatch();  // From free_, or a new one.
+  std::unique_ptr<Batch> takeBatch();  // From free_, or a new one.
   void queueLogBatch();                      // logBatch_ -> pending_ (if it has events).
+  Batch& collecting();                       // The batch ordinary events go to (not full).
   void ensureStream();
   void onCallTimeout(Call& call);
   void takeCall(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it);
@@ -139,11 +162,11 @@ private:
   uint64_t brokenGeneration_{0};// Generation whose stream broke: wait for a newer one.
   bool flushScheduled_{false};
   bool closing_{false};
-  std::unique_ptr<PooledBatch> writing_;               // In flight.
-  std::unique_ptr<PooledBatch> logBatch_;              // Log events not yet queued (or null).
+  std::unique_ptr<Batch> writing_;               // In flight.
+  std::unique_ptr<Batch> logBatch_;              // Log events not yet queued (or null).
   size_t logCallsInFlight_{0};  // Written log-phase calls not answered yet (nextLogEvent).
-  std::deque<std::unique_ptr<PooledBatch>> pending_;   // Collected, not yet written.
-  std::vector<std::unique_ptr<PooledBatch>> free_;     // Reset, for reuse.
+  std::deque<std::unique_ptr<Batch>> pending_;   // Collected, not yet written.
+  std::vector<std::unique_ptr<Batch>> free_;     // Reset, for reuse.
   std::unordered_map<CallKey, Call, CallKeyHash> calls_;
   DeadlineQueue deadlines_;     // Of the calls in calls_ (declared after: destroyed first).
   std::shared_ptr<bool> alive_;  // For scheduled flushes and deferred stream destruction.
