@@ -114,6 +114,30 @@ def test_slow_plugin_times_out(gantry, upstream):
     assert r.status == 200 and r.header("x-slow") == "done", r
 
 
+def test_client_gone_cancels_the_plugin_call(gantry, upstream):
+    """A client that half-closes (FIN) before its response started has gone away, as nginx
+    (499) and Envoy treat it: gantry closes, cancels the plugin call in flight (the Go handler's
+    context ends at once, not after its 10 s sleep) and never proxies the request."""
+    cfg = slow_cfg(upstream, sleep_ms=10000, timeout=20000)
+    cfg["gantry"]["status_listen"] = "127.0.0.1:0"
+    gw = gantry(cfg)
+    port = status_port(gw)
+    sent = status_json(port)["plugins"]["servers"]["go-slow"]["events_sent"]
+    before = len(upstream.seen)
+    t0 = time.monotonic()
+    with Conn(gw.port, timeout=5) as c:
+        c.send(b"GET /closed/gone HTTP/1.1\r\nHost: example.com\r\n\r\n")
+        wait_until(lambda: status_json(port)["plugins"]["servers"]["go-slow"]["events_sent"]
+                   > sent, 5, what="the access call sent to go-slow")
+        c.sock.shutdown(1)  # SHUT_WR: FIN, the request is complete
+        assert c.is_closed_by_peer(timeout=3)
+    gw.wait_for_log(r"go-slow: access cancelled /closed/gone", timeout=3)
+    assert time.monotonic() - t0 < 5, "cancelled only after the handler's sleep"
+    r, _ = timed(gw.port, "/fast/after")
+    assert r.status == 200 and r.header("x-slow") == "done", r
+    assert [s["path"] for s in upstream.seen[before:]] == ["/after"]  # strip_path
+
+
 def test_reload_does_not_change_plugin_servers(gantry, upstream):
     """PROTOCOL.md 3.6: plugin servers are read at start only; a reload that adds one warns,
     starts nothing, and plugins are validated against the running servers."""

@@ -255,11 +255,15 @@ void ConnectionManager::onEof() {
     }
     return;
   }
-  if (!stream_ || !messageDone_) {
-    closeNow();  // Idle, mid-head or mid-body: nothing more can be answered.
+  if (!stream_ || !messageDone_ || !stream_->responseStarted()) {
+    // Idle, mid-head or mid-body (nothing more can be answered), or a complete request whose
+    // response has not started: the client went away. As nginx (499 with its default
+    // proxy_ignore_client_abort off) and Envoy (no downstream half-close) do, stop now: plugin
+    // calls are cancelled (their handlers' contexts end) and the upstream request is reset.
+    closeNow();
     return;
   }
-  closeAfterStream_ = true;  // Request complete: finish the response, then close.
+  closeAfterStream_ = true;  // The response started: finish it, then close.
 }
 
 void ConnectionManager::onClose(const Status&) {
