@@ -153,7 +153,7 @@ void ServerLink::flush() {
     return;
   }
   if (logBatch_ != nullptr && (logCallsInFlight_ == 0 || !pending_.empty() || closing_)) {
-    queueLogBatch();  // Its turn (nextLogEvent), or riding along with others (same writev).
+    queueLogBatch();  // Its turn (queuePhaseCall), or riding along with others (same writev).
   }
   // Writes every queued batch the stream accepts now: on the in-loop transport a write
   // completes as soon as the socket took it, so only a slow server leaves batches queued (then

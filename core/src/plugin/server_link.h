@@ -5,8 +5,8 @@
 //
 // Batching (plugin-rtt-costs.md): events are written into EventBatch messages (at most
 // kMaxEventsPerBatch each): phase calls encoded by hand into a reused buffer, other events on a
-// reused arena. A flush runs at the end of the loop
-// iteration in which the first event was queued, so every event produced in one iteration (all
+// reused arena. A flush runs at the end of the loop iteration in which the first event was
+// queued, so every event produced in one iteration (all
 // the requests and replies one epoll wake-up delivered) shares a message, and with one request
 // in flight nothing waits for anything but the loop. One write is in flight at a time; on the
 // in-loop transport a write completes as soon as the socket took it, so only a slow server
@@ -29,11 +29,11 @@
 #include <vector>
 
 #include "gateway/event/dispatcher.h"
+#include "gateway/proxy/request_state.h"
 #include "plugin/arena_message.h"
 #include "plugin/deadline_queue.h"
 #include "plugin/event_stream.h"
 #include "plugin/plan.h"
-#include "gateway/proxy/request_state.h"
 #include "plugin/server_shared.h"
 
 namespace gateway::plugin {
@@ -121,12 +121,16 @@ private:
     ArenaMessage<v1::EventBatch> other;  // FetchResults and Cancels.
     int events() const { return static_cast<int>(phaseCallKeys.size()) + other->events_size(); }
     void reset() {
+      if (phaseCalls.capacity() > kKeepBytes) {
+        std::string().swap(phaseCalls);  // A batch of large bodies: do not keep its buffer.
+      }
       phaseCalls.clear();
       phaseCallKeys.clear();
       other.reset();
     }
   };
   static constexpr size_t kOtherBlockBytes = 8 * 1024;
+  static constexpr size_t kKeepBytes = 1024 * 1024;
   // The deadline entry: the phase timeout once written, the server's start_timeout before.
   struct Call : DeadlineQueue::Entry {
     CallKey key{};
@@ -164,7 +168,7 @@ private:
   bool closing_{false};
   std::unique_ptr<Batch> writing_;               // In flight.
   std::unique_ptr<Batch> logBatch_;              // Log events not yet queued (or null).
-  size_t logCallsInFlight_{0};  // Written log-phase calls not answered yet (nextLogEvent).
+  size_t logCallsInFlight_{0};  // Written log-phase calls not answered yet.
   std::deque<std::unique_ptr<Batch>> pending_;   // Collected, not yet written.
   std::vector<std::unique_ptr<Batch>> free_;     // Reset, for reuse.
   std::unordered_map<CallKey, Call, CallKeyHash> calls_;
