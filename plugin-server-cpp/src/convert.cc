@@ -82,6 +82,11 @@ PhaseInput fromProto(const pb::PhaseCall& call) {
   }
   in.routeId = call.route_id();
   in.serviceId = call.service_id();
+  rareFromProto(call, in);
+  return in;
+}
+
+void rareFromProto(const pb::PhaseCall& call, PhaseInput& in) {
   if (call.has_consumer() && !call.consumer().id().empty()) {
     in.consumer = consumerFrom(call.consumer());
   }
@@ -94,7 +99,6 @@ PhaseInput fromProto(const pb::PhaseCall& call) {
                      l.upstream_target(),    l.bytes_sent(),       l.bytes_received(),
                      l.upstream_uri(),       l.finished_at_ms(),   l.client_aborted()};
   }
-  return in;
 }
 
 FetchAnswer fromProto(const pb::FetchResult& result) {

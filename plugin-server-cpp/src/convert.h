@@ -1,7 +1,8 @@
 #pragma once
 
-// Conversions between the generated protobuf messages and the SDK's value types. The only SDK
-// file besides the gRPC ones that includes generated code.
+// Conversions between the generated protobuf messages and the SDK's value types.
+// fromProto(PhaseCall) is the reference the hand-written decoder (event_decoder.h) is tested
+// against; the server decodes phase calls with that decoder.
 
 #include "gantry_pdk/types.h"
 #include "gateway/plugin/v1/plugin_service.pb.h"
@@ -11,6 +12,9 @@ namespace gantry_pdk::detail {
 namespace pb = ::gateway::plugin::v1;
 
 PhaseInput fromProto(const pb::PhaseCall& call);
+// The consumer, credential and log of `call` into `in` (the part of fromProto(PhaseCall) the
+// hand-written decoder, event_decoder.cc, leaves to the generated message).
+void rareFromProto(const pb::PhaseCall& call, PhaseInput& in);
 FetchAnswer fromProto(const pb::FetchResult& result);
 void toProto(const PhaseOutput& output, pb::PhaseResult& out);
 void toProto(const FetchRequest& request, uint32_t fetchId, pb::Fetch& out);

@@ -34,40 +34,14 @@ bool Activity::waitIdle(std::chrono::steady_clock::time_point deadline) {
   return idle.wait_until(lock, deadline, [&] { return outstanding == 0; });
 }
 
-std::shared_ptr<ReceivedBatch> BatchPool::acquire() {
-  std::unique_ptr<ReceivedBatch> batch;
-  {
-    std::lock_guard lock(mutex_);
-    if (!free_.empty()) {
-      batch = std::move(free_.back());
-      free_.pop_back();
-    }
-  }
-  if (batch) {
-    batch->reset();
-  } else {
-    batch = std::make_unique<ReceivedBatch>();
-  }
-  return {batch.release(), [pool = shared_from_this()](ReceivedBatch* b) { pool->release(b); }};
-}
-
-void BatchPool::release(ReceivedBatch* batch) {
-  std::unique_ptr<ReceivedBatch> owned(batch);
-  std::lock_guard lock(mutex_);
-  if (free_.size() < kKeep) {
-    free_.push_back(std::move(owned));
-  }
-}
-
-// One phase call in flight: its input (in its received batch), the Fetcher its handlers use (a
+// One phase call in flight: its input, the Fetcher its handlers use (a
 // Fetch reply, then a wait for the matching FetchResult) and its cancel flag. Owned by the
 // session's call table until it finishes; holds the session (a cycle broken when it finishes).
 class EventSession::Call : public Fetcher {
 public:
   Call(std::shared_ptr<EventSession> session, uint64_t requestId, uint32_t seq,
-       std::shared_ptr<ReceivedBatch> batch, const pb::PhaseCall& input)
-      : input(input), batch_(std::move(batch)), session(std::move(session)),
-        requestId_(requestId), seq_(seq) {}
+       std::unique_ptr<PhaseCallInput> input)
+      : input(std::move(input)), session(std::move(session)), requestId_(requestId), seq_(seq) {}
 
   uint64_t requestId() const { return requestId_; }
   uint32_t seq() const { return seq_; }
@@ -119,12 +93,7 @@ public:
     answered_.notify_all();
   }
 
-  const pb::PhaseCall& input;  // In batch_; read by the call's task only.
-
-private:
-  const std::shared_ptr<ReceivedBatch> batch_;
-
-public:
+  const std::unique_ptr<PhaseCallInput> input;  // Consumed by the call's task only.
   const std::shared_ptr<EventSession> session;
 
 private:
@@ -143,29 +112,32 @@ EventSession::EventSession(const InstanceTable& table, WorkerPool& pool, Activit
 
 EventSession::~EventSession() = default;
 
-void EventSession::onBatch(pb::EventBatch& batch) {
-  auto received = std::make_shared<ReceivedBatch>();
-  received->batch->CopyFrom(batch);
-  onBatch(std::move(received));
+bool EventSession::onBatch(const pb::EventBatch& batch) {
+  return onBatch(batch.SerializeAsString());
 }
 
-void EventSession::onBatch(std::shared_ptr<ReceivedBatch> received) {
+bool EventSession::onBatch(std::string_view bytes) {
+  decoded_.clear();
+  if (!decodeEventBatch(bytes, decoded_)) {
+    decoded_.clear();
+    return false;
+  }
   std::vector<std::function<void()>> tasks;
-  std::vector<std::pair<std::shared_ptr<Call>, const pb::Event*>> others;  // Fetch results, cancels.
+  std::vector<std::pair<std::shared_ptr<Call>, DecodedEvent*>> others;  // Fetch results, cancels.
   {
     std::lock_guard lock(mutex_);
-    for (const pb::Event& event : received->batch->events()) {
-      const CallKey key{event.request_id(), event.seq()};
-      if (event.kind_case() == pb::Event::kPhaseCall) {
+    for (DecodedEvent& event : decoded_) {
+      const CallKey key{event.requestId, event.seq};
+      if (event.kind == DecodedEvent::Kind::PhaseCall) {
         if (inputEnded_ || calls_.count(key) != 0) {
           continue;  // A duplicate (request_id, seq) is ignored; the first call answers.
         }
-        auto call = std::make_shared<Call>(shared_from_this(), key.first, key.second, received,
-                                           event.phase_call());
+        auto call = std::make_shared<Call>(shared_from_this(), key.first, key.second,
+                                           std::move(event.call));
         Call* raw = call.get();  // Alive while in calls_, which only runTask's call ends.
         calls_.emplace(key, std::move(call));
         tasks.push_back([raw] { runTask(raw); });  // Small enough for std::function's buffer.
-      } else if (event.kind_case() != pb::Event::KIND_NOT_SET) {
+      } else if (event.kind != DecodedEvent::Kind::None) {
         auto it = calls_.find(key);
         if (it != calls_.end()) {
           others.emplace_back(it->second, &event);
@@ -175,9 +147,9 @@ void EventSession::onBatch(std::shared_ptr<ReceivedBatch> received) {
     queuedCalls_ += tasks.size();
   }
   for (auto& [call, event] : others) {
-    if (event->kind_case() == pb::Event::kFetchResult) {
-      call->deliver(event->fetch_result().fetch_id(), fromProto(event->fetch_result()));
-    } else if (event->kind_case() == pb::Event::kCancel) {
+    if (event->kind == DecodedEvent::Kind::FetchResult) {
+      call->deliver(event->fetchId, std::move(*event->answer));
+    } else {
       activity_.cancels++;
       call->cancel();
     }
@@ -187,6 +159,7 @@ void EventSession::onBatch(std::shared_ptr<ReceivedBatch> received) {
     activity_.add(static_cast<int64_t>(tasks.size()));
     pool_.submitAll(tasks);
   }
+  return true;
 }
 
 void EventSession::runTask(Call* call) {
@@ -198,8 +171,7 @@ std::shared_ptr<EventSession::Call> EventSession::runCall(Call& call) {
   queuedCalls_--;
   PhaseOutput output;
   try {
-    std::vector<uint64_t> ids(call.input.instance_ids().begin(), call.input.instance_ids().end());
-    output = runPhase(table_, ids, fromProto(call.input), call);
+    output = runPhase(table_, call.input->instanceIds, std::move(call.input->input), call);
   } catch (const std::exception& e) {  // Conversion failures (out of memory): fail the call.
     output.error = PhaseError{PhaseError::Kind::Handler, 0, e.what()};
   }

@@ -1,10 +1,10 @@
 #pragma once
 
-// One Events stream (PROTOCOL.md 3.4) without the gRPC plumbing. The reader hands each
-// EventBatch to onBatch(), which queues its phase calls on the worker pool in one go; replies (and
-// Fetch requests) collect in a pending ReplyBatch, and at most one write is in flight: the thread
-// that finds replies pending and no write in flight starts the next one (ReplyWriter), packing
-// everything pending. No thread exists for writing and nobody is woken per reply.
+// One Events stream (PROTOCOL.md 3.4) without the gRPC plumbing. The reader hands the bytes of
+// each EventBatch to onBatch(), which decodes them and queues the phase calls on the worker pool in
+// one go; replies (and Fetch requests) collect in a pending ReplyBatch, and at most one write is in
+// flight: the thread that finds replies pending and no write in flight starts the next one
+// (ReplyWriter), packing everything pending. No thread exists for writing and nobody is woken per reply.
 //
 // When a reply goes out: a Fetch at once (its handler waits for the answer); a PhaseResult when no
 // call of this session is still queued behind it on the pool (so a batch of calls run one after
@@ -30,6 +30,7 @@
 
 #include "call_state.h"
 #include "convert.h"
+#include "event_decoder.h"
 #include "instances.h"
 #include "recycled_arena.h"
 #include "worker_pool.h"
@@ -47,35 +48,6 @@ struct Activity {
   void add(int64_t delta);
   // Waits until no call is outstanding or `deadline` passes; true if idle.
   bool waitIdle(std::chrono::steady_clock::time_point deadline);
-};
-
-// A received EventBatch on its own arena (parsing allocates from the arena, not per field);
-// shared by the calls it carries, which read their input in place.
-struct ReceivedBatch {
-  static constexpr size_t kBlockBytes = 32 * 1024;  // About 25 typical phase calls.
-  ReceivedBatch() : arena(kBlockBytes), batch(&arena.message()) {}
-  void reset() {
-    arena.reset();
-    batch = &arena.message();
-  }
-  RecycledArena<pb::EventBatch> arena;
-  pb::EventBatch* batch;  // On `arena`.
-};
-
-// The ReceivedBatches of one stream, recycled: acquire() hands out an empty batch (reset on the
-// calling thread, the reader, which parses into it: see recycled_arena.h) and a batch returns to
-// the pool when its last reference (the read, or the last of its calls) goes, on any thread. So
-// a busy stream parses into the same few arena blocks instead of allocating one per batch.
-class BatchPool : public std::enable_shared_from_this<BatchPool> {
-public:
-  static constexpr size_t kKeep = 8;  // Batches kept for reuse; more are freed.
-  std::shared_ptr<ReceivedBatch> acquire();
-
-private:
-  void release(ReceivedBatch* batch);
-
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<ReceivedBatch>> free_;  // Guarded by mutex_.
 };
 
 // The stream's write side. Both calls come from any thread, never with a session lock held.
@@ -97,9 +69,10 @@ public:
                ReplyWriter& writer);
   ~EventSession();
 
-  // `batch` is read by the calls it carries until they end.
-  void onBatch(std::shared_ptr<ReceivedBatch> batch);
-  void onBatch(pb::EventBatch& batch);  // Copies (tests).
+  // Decodes the EventBatch in `bytes` (see event_decoder.h) and queues its calls; false if it is
+  // not a valid EventBatch (nothing of it is acted on).
+  bool onBatch(std::string_view bytes);
+  bool onBatch(const pb::EventBatch& batch);  // Serializes and decodes (tests).
   void endOfInput();
   void abort();
   // The write started by ReplyWriter::startWrite completed; `ok` false: the stream is broken
@@ -128,6 +101,7 @@ private:
   std::shared_ptr<Call> finishCall(Call& call, PhaseOutput output);
   // Queues a Fetch reply and writes it as soon as possible; false when nothing more is written.
   bool queueFetch(Call& call, const FetchRequest& request, uint32_t fetchId);
+  std::vector<DecodedEvent> decoded_;  // onBatch's scratch (the reading thread's only).
   // Under mutex_: what to do once the lock is released (a write of inFlight_, or the end).
   struct Next {
     enum What { Nothing, Write, Finish } what = Nothing;

@@ -3,6 +3,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
+#include <iostream>
 #include <string>
 #include <utility>
 
@@ -135,10 +136,16 @@ public:
   static void accept(ServingState& s) {
     auto* call = new EventsCall(s);
     call->ctx_.AsyncNotifyWhenDone(&call->doneTag_);
-    s.service.RequestEvents(&call->ctx_, &call->stream_, s.cq.get(), s.cq.get(), &call->accepted_);
+    s.service.RequestEvents(&call->ctx_, &call->stream_, s.cq.get(), s.cq.get(),
+                            &call->accepted_);
   }
 
-  void startWrite(const pb::ReplyBatch& batch) override { stream_.Write(batch, &written_); }
+  void startWrite(const pb::ReplyBatch& batch) override {
+    grpc::ByteBuffer bytes;
+    bool own = false;
+    grpc::SerializationTraits<pb::ReplyBatch>::Serialize(batch, &bytes, &own);
+    stream_.Write(bytes, &written_);
+  }
   void finish() override { stream_.Finish(grpc::Status::OK, &finished_); }
 
 private:
@@ -167,19 +174,46 @@ private:
     accept(s_);
     session_ = std::make_shared<EventSession>(s_.table, s_.pool, s_.activity, *this);
     reading_ = true;
-    batch_ = batches_->acquire();
-    stream_.Read(batch_->batch, &read_);
+    stream_.Read(&received_, &read_);
   }
 
+  // Half-close by the core, the stream broke (then the done tag aborts) or a batch that is not an
+  // EventBatch (as when gRPC's parser rejects one): no more reads; the calls in flight finish.
   void onRead(bool ok) {
-    if (!ok) {  // Half-close by the core, or the stream broke (then the done tag aborts).
+    const bool decoded = ok && onBatch();
+    if (ok && !decoded) {
+      std::cerr << "gantry_pdk: an Events message is not a valid EventBatch; the stream ends\n";
+    }
+    if (!decoded) {
       reading_ = false;
       session_->endOfInput();
       maybeDelete();
       return;
     }
-    session_->onBatch(std::exchange(batch_, batches_->acquire()));
-    stream_.Read(batch_->batch, &read_);
+    stream_.Read(&received_, &read_);
+  }
+
+  // Hands the received bytes to the session: in place when they are one slice, else joined in
+  // joined_ (whose capacity is kept: no allocation per batch).
+  bool onBatch() {
+    const bool dumped = received_.Dump(&slices_).ok();
+    received_.Clear();
+    bool ok = dumped;
+    if (ok && slices_.size() == 1) {
+      ok = session_->onBatch(view(slices_[0]));
+    } else if (ok) {
+      joined_.clear();
+      for (const grpc::Slice& slice : slices_) {
+        joined_.append(view(slice));
+      }
+      ok = session_->onBatch(joined_);
+    }
+    slices_.clear();
+    return ok;
+  }
+
+  static std::string_view view(const grpc::Slice& slice) {
+    return {reinterpret_cast<const char*>(slice.begin()), slice.size()};
   }
 
   void maybeDelete() {
@@ -191,10 +225,12 @@ private:
   ServingState& s_;
   LiveCall live_{s_};
   grpc::ServerContext ctx_;
-  grpc::ServerAsyncReaderWriter<pb::ReplyBatch, pb::EventBatch> stream_{&ctx_};
+  // Raw bytes both ways: EventBatches are decoded by hand (event_decoder.h).
+  grpc::ServerAsyncReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer> stream_{&ctx_};
   std::shared_ptr<EventSession> session_;
-  std::shared_ptr<BatchPool> batches_ = std::make_shared<BatchPool>();  // Outlives its batches.
-  std::shared_ptr<ReceivedBatch> batch_;  // The Read in progress fills it.
+  grpc::ByteBuffer received_;  // The Read in progress fills it.
+  std::vector<grpc::Slice> slices_;  // onBatch's scratch, kept for its capacity.
+  std::string joined_;               // Same.
   Tag accepted_, read_, written_, finished_, doneTag_;
   bool reading_ = false;     // A Read is outstanding.
   bool finishDone_ = false;  // The Finish tag came back.

@@ -34,7 +34,8 @@ struct ServingState {
   InstanceTable& table;
   WorkerPool& pool;
   Activity& activity;
-  pb::PluginServer::AsyncService service;
+  // Events is a raw method (ByteBuffer both ways): EventSession decodes and encodes its messages.
+  pb::PluginServer::WithRawMethod_Events<pb::PluginServer::AsyncService> service;
   grpc::AsyncGenericService generic;  // grpc.health.v1.Health (and unknown methods).
   std::unique_ptr<grpc::ServerCompletionQueue> cq;
   std::atomic<bool> serving{false};  // The health status.
