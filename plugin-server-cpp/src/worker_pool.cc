@@ -148,7 +148,13 @@ void WorkerPool::run(int me) {
       if (leading && !leaderRunning_) {
         leaderRunning_ = true;
         runStart_ = std::chrono::steady_clock::now();
-        arm = true;
+        // The timer armed for an earlier run, if it goes off at least kRescueAfter / 2 into this
+        // one, is early enough: the watchdog then re-arms it for runStart_ + kRescueAfter. So
+        // under load the timer is re-armed (a syscall) about once per kRescueAfter / 2, not per run.
+        if (timerDeadline_ < runStart_ + kRescueAfter / 2) {
+          timerDeadline_ = runStart_ + kRescueAfter;
+          arm = true;
+        }
       }
       lock.unlock();
       if (arm) {
@@ -208,6 +214,7 @@ void WorkerPool::watchdog() {
     if (watchdogStop_) {
       return;
     }
+    timerDeadline_ = {};  // Went off (or was re-armed at the same time: harmless).
     if (leader_ < 0 || !leaderRunning_) {
       continue;  // The run ended in time.
     }
@@ -215,6 +222,7 @@ void WorkerPool::watchdog() {
     if (ran >= kRescueAfter - std::chrono::microseconds(50)) {
       demoteLocked();  // Running (or stuck) too long without polling: a follower takes over.
     } else {
+      timerDeadline_ = runStart_ + kRescueAfter;
       armTimer(timerFd_, kRescueAfter - ran);
     }
   }

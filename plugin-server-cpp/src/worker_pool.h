@@ -10,10 +10,11 @@
 // starts the write itself. The other threads sleep as followers.
 //
 // Rescue. Inline tasks must not keep the queue from being polled nor stall the calls behind them:
-// - A watchdog thread (a timerfd armed when the leader starts running tasks, so it never wakes
-//   while runs are short) finds a leader that has been running tasks for kRescueAfter without
-//   polling, demotes it and wakes a follower, which becomes the leader (polls and takes the tasks
-//   still queued). The old leader finishes its task, then helps with queued tasks or sleeps.
+// - A watchdog thread (a timerfd armed when the leader starts running tasks unless it already goes
+//   off at least kRescueAfter / 2 into the run, so it is rarely re-armed and rarely wakes while
+//   runs are short) finds a leader that has been running tasks for kRescueAfter without polling,
+//   demotes it and wakes a follower, which becomes the leader (polls and takes the tasks still
+//   queued). The old leader finishes its task, then helps with queued tasks or sleeps.
 // - blocking() (a handler about to wait for a lazy fetch, whose answer only the poller can read)
 //   hands leadership over at once.
 // - The leader runs tasks only while a follower sleeps who could take over; else it leaves them
@@ -74,6 +75,8 @@ private:
   bool leaderWaiting_ = false;  // Without a poller: the leader sleeps on followerCv_ for tasks.
   bool leaderRunning_ = false;  // The leader runs tasks (since runStart_).
   std::chrono::steady_clock::time_point runStart_;
+  // When the watchdog's timer goes off; the epoch (the past) when it is not armed.
+  std::chrono::steady_clock::time_point timerDeadline_;
   unsigned idle_ = 0;           // Followers asleep on followerCv_.
   unsigned wakes_ = 0;          // followerCv_ wake-ups for work not yet consumed.
   bool pollEnded_ = false;
