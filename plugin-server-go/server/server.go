@@ -178,7 +178,27 @@ func listen(network, addr string) (net.Listener, error) {
 			return nil, err
 		}
 	}
-	return net.Listen(network, addr)
+	lis, err := net.Listen(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if ul, ok := lis.(*net.UnixListener); ok {
+		// The socket file is removed at exit by removeOwnSocket, only if it is still ours: a
+		// replacement server (a sidecar's rolling restart) may have bound the same path by then.
+		ul.SetUnlinkOnClose(false)
+	}
+	return lis, nil
+}
+
+// removeOwnSocket removes the unix socket file at addr if it is the one `own` describes (the
+// file this server bound), and leaves a newer server's socket alone.
+func removeOwnSocket(addr string, own os.FileInfo) {
+	if own == nil {
+		return
+	}
+	if cur, err := os.Stat(addr); err == nil && os.SameFile(cur, own) {
+		os.Remove(addr)
+	}
 }
 
 // ReadyLine is the line printed on stdout once the server accepts connections.
@@ -217,7 +237,8 @@ func (s *Server) listenAndServe(network, addr string, handleSignals bool) error 
 		}()
 	}
 	if network == "unix" {
-		defer os.Remove(addr)
+		own, _ := os.Stat(addr)
+		defer removeOwnSocket(addr, own)
 	}
 	// Serve returns nil once Stop/GracefulStop was called (Shutdown RPC or signal).
 	if err := s.grpc.Serve(wrapListener(lis)); err != nil {

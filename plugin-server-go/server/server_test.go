@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -239,3 +242,59 @@ type bodyConf struct{}
 
 func (*bodyConf) Access(*pdk.PDK)             {}
 func (*bodyConf) RequestBodyPhases() []string { return []string{"access"} }
+
+// A replacement server bound to the same unix path (a sidecar's rolling restart) keeps its
+// socket when the old one exits; a server removes only its own socket file.
+func TestListen_replacementKeepsItsSocket(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "p.socket")
+	start := func() (*Server, chan error) {
+		p, err := newPlugin("hello", func() interface{} { return &helloConf{} }, "0.1", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newServer("test", []*plugin{p})
+		served := make(chan error, 1)
+		go func() { served <- s.listenAndServe("unix", sock, false) }()
+		return s, served
+	}
+	waitDial := func() error {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			c, err := net.Dial("unix", sock)
+			if err == nil {
+				c.Close()
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return err
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	oldSrv, oldServed := start()
+	if err := waitDial(); err != nil {
+		t.Fatal(err)
+	}
+	oldInfo, _ := os.Stat(sock)
+	newSrv, newServed := start()
+	deadline := time.Now().Add(5 * time.Second)
+	for { // until the new server has replaced the file
+		if cur, err := os.Stat(sock); err == nil && !os.SameFile(cur, oldInfo) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second server never bound the path")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	oldSrv.stop(time.Second)
+	<-oldServed
+	if err := waitDial(); err != nil {
+		t.Fatalf("the replacement's socket is gone after the old server stopped: %v", err)
+	}
+	newSrv.stop(time.Second)
+	<-newServed
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Fatalf("the last server left its socket file behind (%v)", err)
+	}
+}
