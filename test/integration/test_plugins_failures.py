@@ -216,6 +216,34 @@ def test_sidecar_dies_and_comes_back(gantry, upstream, tmp_path):
         gw.stop()
 
 
+def test_sidecar_rolling_restart_loses_nothing(gantry, upstream, tmp_path):
+    """A sidecar replaced on the same socket path while traffic flows (a rolling restart: the
+    new one binds, then the old one gets SIGTERM): every request succeeds with the plugin, and
+    the old server's exit leaves the new one's socket in place."""
+    addr = "unix:%s" % (tmp_path / "side.sock")
+    first = Sidecar("go-hello", addr).start()
+    second = None
+    try:
+        cfg = hello_cfg(upstream, "side", server={"name": "side", "address": first.gantry_address})
+        gw = gantry(cfg)
+        with ClientLoop(gw.port, "/r/loop", host=HOST) as loop:
+            loop.wait_for_more(20)
+            second = Sidecar("go-hello", addr).start()
+            first.stop()  # SIGTERM: in-flight calls finish, then the stream ends
+            assert first.proc.returncode == 0, first.stderr_lines[-5:]
+            loop.wait_for_more(50)
+        bad = [res for res in loop.results if not hello_ok(res[2], "side")]
+        assert not bad, "requests failed during the rolling restart: %r" % bad[:5]
+        assert os.path.exists(str(tmp_path / "side.sock")), "the new sidecar's socket was removed"
+        for i in range(5):
+            assert hello_ok(request(gw.port, "GET", "/r/after%d" % i, host=HOST), "side")
+        gw.stop()
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+
 BAD_MODES = ["crlf-response", "crlf-request", "hop-request", "hop-response", "bad-name"]
 
 

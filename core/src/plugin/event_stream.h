@@ -28,6 +28,10 @@ public:
   // The stream ended (OK after a clean close, an error otherwise). No callback follows; the
   // owner destroys the stream (not from inside this callback: post the destruction).
   virtual void onStreamClosed(const Status& status) = 0;
+  // The server sent GOAWAY (a graceful stop, a connection age limit): the stream still works
+  // and calls on it are answered, but the server wants no new work on this connection. The
+  // owner should send new events on a new stream and half-close this one once idle.
+  virtual void onStreamGoingAway() {}
 };
 
 class EventStream {

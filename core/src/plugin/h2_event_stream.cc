@@ -183,6 +183,14 @@ public:
                        "error or GOAWAY)"));
       return;
     }
+    if (goaway_ && !goawayReported_) {
+      goawayReported_ = true;
+      auto alive = alive_;
+      callbacks_.onStreamGoingAway();
+      if (!*alive || broken_) {
+        return;
+      }
+    }
     maybeNotifyWrite();
   }
   void onEof() override {
@@ -313,6 +321,9 @@ private:
 
   static int onFrame(nghttp2_session*, const nghttp2_frame* frame, void* user) {
     auto* self = static_cast<H2EventStream*>(user);
+    if (frame->hd.type == NGHTTP2_GOAWAY) {
+      self->goaway_ = true;
+    }
     if (frame->hd.stream_id == self->streamId_ && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
         (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA)) {
       self->remoteEnded_ = true;
@@ -465,6 +476,8 @@ private:
   std::string grpcMessage_;
   bool streamClosed_{false};
   bool remoteEnded_{false};  // The server's END_STREAM (its trailers) arrived.
+  bool goaway_{false};          // The server sent GOAWAY (onStreamGoingAway once).
+  bool goawayReported_{false};
   uint32_t resetCode_{0};
   bool broken_{false};
   bool reported_{false};

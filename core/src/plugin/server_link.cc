@@ -14,7 +14,8 @@ ServerLink::ServerLink(event::Dispatcher& dispatcher, ServerShared& shared,
 ServerLink::~ServerLink() {
   *alive_ = false;
   calls_.clear();
-  stream_.reset();
+  current_.reset();
+  retiring_.clear();
 }
 
 std::unique_ptr<ServerLink::Batch> ServerLink::takeBatch() {
@@ -128,6 +129,12 @@ void ServerLink::onCallTimeout(Call& call) {
 void ServerLink::forget(std::unordered_map<CallKey, Call, CallKeyHash>::iterator it) {
   deadlines_.disarm(it->second);
   const bool lastLogCall = it->second.logPhase && it->second.written && --logCallsInFlight_ == 0;
+  if (it->second.written) {
+    if (Slot* slot = slotOf(it->second.epoch); slot != nullptr && --slot->callsInFlight == 0 &&
+                                                slot != current_.get()) {
+      retireWhenIdle(*slot);
+    }
+  }
   calls_.erase(it);
   if (lastLogCall && logBatch_ != nullptr) {
     scheduleFlush();  // The server is done with the log events it had: send the next ones.
@@ -164,7 +171,7 @@ void ServerLink::flush() {
         return;  // Nothing to send: the write completion is taken on the next flush.
       }
       bool ok = false;
-      if (!stream_->pollWriteDone(&ok)) {
+      if (!current_->stream->pollWriteDone(&ok)) {
         return;  // onWriteDone flushes again.
       }
       writing_->reset();
@@ -175,7 +182,7 @@ void ServerLink::flush() {
     }
     if (pending_.empty()) {
       if (closing_) {
-        stream_->writesDone();
+        current_->stream->writesDone();
       }
       return;
     }
@@ -190,6 +197,8 @@ void ServerLink::writeNext() {
     auto it = calls_.find(key);
     if (it != calls_.end()) {
       it->second.written = true;
+      it->second.epoch = current_->epoch;
+      ++current_->callsInFlight;
       logCallsInFlight_ += it->second.logPhase ? 1 : 0;
       if (it->second.waitingForServer) {
         it->second.waitingForServer = false;
@@ -199,10 +208,13 @@ void ServerLink::writeNext() {
   }
   bump(shared_.counters.eventsSent, writing_->events());
   bump(shared_.counters.batchesSent);
-  stream_->write(writing_->phaseCalls, writing_->other.get());
+  current_->stream->write(writing_->phaseCalls, writing_->other.get());
 }
 
-void ServerLink::onWriteDone(bool ok) {
+void ServerLink::onWriteDone(Slot& slot, bool ok) {
+  if (&slot != current_.get()) {
+    return;  // A retiring stream's write: its batch was recycled when it retired.
+  }
   if (writing_ != nullptr) {
     writing_->reset();
     free_.push_back(std::move(writing_));
@@ -212,7 +224,7 @@ void ServerLink::onWriteDone(bool ok) {
   }
 }
 
-void ServerLink::onReplies(v1::ReplyBatch& batch) {
+void ServerLink::onReplies(v1::ReplyBatch& batch) {  // From any of the link's streams.
   bump(shared_.counters.batchesReceived);
   bump(shared_.counters.repliesReceived, batch.replies_size());
   for (auto& reply : *batch.mutable_replies()) {
@@ -231,16 +243,27 @@ void ServerLink::onReplies(v1::ReplyBatch& batch) {
   }
 }
 
-void ServerLink::onStreamClosed(const Status& status) {
-  streamState_ = StreamState::Idle;
-  dispatcher_.post([holder = std::make_shared<EventStreamPtr>(std::move(stream_))] {});
-  if (writing_ != nullptr) {
-    writing_->reset();
-    free_.push_back(std::move(writing_));
+void ServerLink::onStreamClosed(Slot& slot, const Status& status) {
+  const uint64_t epoch = slot.epoch;
+  const bool current = &slot == current_.get();
+  if (current) {
+    streamState_ = StreamState::Idle;
+    destroySlot(std::move(current_));
+    if (writing_ != nullptr) {
+      writing_->reset();
+      free_.push_back(std::move(writing_));
+    }
+  } else {
+    for (auto& r : retiring_) {
+      if (r.get() == &slot) {
+        destroySlot(std::move(r));
+      }
+    }
+    std::erase(retiring_, nullptr);
   }
   std::vector<CallKey> failed;
   for (const auto& [key, call] : calls_) {
-    if (call.written) {
+    if (call.written && call.epoch == epoch) {
       failed.push_back(key);
     }
   }
@@ -253,17 +276,74 @@ void ServerLink::onStreamClosed(const Status& status) {
     forget(it);
     handler->onCallFailed(CallFailure::Unavailable);
   }
-  if (closing_) {
-    return;
+  if (!current || closing_) {
+    return;  // A retiring stream ending (normally once drained) breaks nothing.
   }
   brokenGeneration_ = generation_;
   onBroken_(generation_);
   ensureStream();
 }
 
-void ServerLink::onStreamReady() {
+void ServerLink::onStreamReady(Slot& slot) {
+  if (&slot != current_.get()) {
+    return;
+  }
   streamState_ = StreamState::Open;
   flush();
+}
+
+void ServerLink::onStreamGoingAway(Slot& slot) {
+  if (&slot != current_.get() || closing_ || streamState_ != StreamState::Open) {
+    return;  // Already retiring, or the link is closing this stream anyway, or not open yet.
+  }
+  const auto now = dispatcher_.now();
+  if (lastGoAway_ && now - *lastGoAway_ < kGoAwayInterval) {
+    return;  // A server sending GOAWAY on every stream: keep this one until it ends.
+  }
+  lastGoAway_ = now;
+  // The server wants no new work here (a graceful stop: a sidecar being replaced): calls
+  // written to this stream are still answered on it; new events go to a new stream.
+  if (writing_ != nullptr) {
+    writing_->reset();  // The stream holds its bytes already.
+    free_.push_back(std::move(writing_));
+  }
+  retiring_.push_back(std::move(current_));
+  streamState_ = StreamState::Idle;
+  if (retiring_.back()->callsInFlight == 0) {
+    retireWhenIdle(*retiring_.back());
+  }
+  ensureStream();
+}
+
+ServerLink::Slot* ServerLink::slotOf(uint64_t epoch) {
+  if (current_ != nullptr && current_->epoch == epoch) {
+    return current_.get();
+  }
+  for (auto& r : retiring_) {
+    if (r != nullptr && r->epoch == epoch) {
+      return r.get();
+    }
+  }
+  return nullptr;
+}
+
+void ServerLink::retireWhenIdle(Slot& slot) {
+  if (slot.halfClosed) {
+    return;
+  }
+  slot.halfClosed = true;
+  // Not from inside the stream's own callbacks (a reply on it may have brought us here).
+  dispatcher_.post([this, alive = alive_, epoch = slot.epoch] {
+    if (*alive) {
+      if (Slot* s = slotOf(epoch); s != nullptr && s != current_.get()) {
+        s->stream->writesDone();  // The server finishes the call; onStreamClosed follows.
+      }
+    }
+  });
+}
+
+void ServerLink::destroySlot(std::unique_ptr<Slot> slot) {
+  dispatcher_.post([holder = std::make_shared<std::unique_ptr<Slot>>(std::move(slot))] {});
 }
 
 void ServerLink::ensureStream() {
@@ -276,7 +356,8 @@ void ServerLink::ensureStream() {
   }
   generation_ = snap.generation;
   streamState_ = StreamState::Opening;
-  stream_ = openEventStream(dispatcher_, snap.address, *this);
+  current_ = std::make_unique<Slot>(*this, nextEpoch_++);
+  current_->stream = openEventStream(dispatcher_, snap.address, *current_);
 }
 
 void ServerLink::onServerChanged() {

@@ -24,6 +24,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -54,7 +55,7 @@ public:
   virtual void onCallFailed(CallFailure failure) = 0;
 };
 
-class ServerLink : public EventStreamCallbacks {
+class ServerLink {
 public:
   static constexpr int kMaxEventsPerBatch = 128;
 
@@ -62,7 +63,7 @@ public:
   // stream of that generation broke (the worker forwards it to the supervisor).
   ServerLink(event::Dispatcher& dispatcher, ServerShared& shared,
              std::function<void(uint64_t)> onBroken);
-  ~ServerLink() override;
+  ~ServerLink();
 
   // Queues the PhaseCall event of (requestId, seq), encoded from `state` at once
   // (snapshot_encoder.h: the snapshot reflects the state now); a flush is scheduled. Log-phase
@@ -96,13 +97,35 @@ public:
   void close();
   size_t callsInFlightForTest() const { return calls_.size(); }
 
-  // EventStreamCallbacks
-  void onStreamReady() override;
-  void onWriteDone(bool ok) override;
-  void onReplies(v1::ReplyBatch& batch) override;
-  void onStreamClosed(const Status& status) override;
-
 private:
+  // One Events stream and its callbacks, tagged so the link knows which stream spoke: the
+  // current one, or one retiring after the server's GOAWAY (it still answers the calls written
+  // to it, is half-closed once they are all answered, and gets no new events).
+  class Slot : public EventStreamCallbacks {
+  public:
+    Slot(ServerLink& link, uint64_t epoch) : link_(link), epoch(epoch) {}
+    void onStreamReady() override { link_.onStreamReady(*this); }
+    void onWriteDone(bool ok) override { link_.onWriteDone(*this, ok); }
+    void onReplies(v1::ReplyBatch& batch) override { link_.onReplies(batch); }
+    void onStreamClosed(const Status& status) override { link_.onStreamClosed(*this, status); }
+    void onStreamGoingAway() override { link_.onStreamGoingAway(*this); }
+
+    ServerLink& link_;
+    const uint64_t epoch;
+    size_t callsInFlight{0};  // Written calls not answered yet.
+    bool halfClosed{false};
+    EventStreamPtr stream;  // Last: destroyed first (it refers to *this).
+  };
+
+  void onStreamReady(Slot& slot);
+  void onWriteDone(Slot& slot, bool ok);
+  void onReplies(v1::ReplyBatch& batch);
+  void onStreamClosed(Slot& slot, const Status& status);
+  void onStreamGoingAway(Slot& slot);
+  Slot* slotOf(uint64_t epoch);                  // current_ or a retiring one; null if gone.
+  void retireWhenIdle(Slot& slot);               // Half-closes a retiring slot with no calls.
+  void destroySlot(std::unique_ptr<Slot> slot);  // Deferred: never inside its callbacks.
+
   struct CallKey {
     uint64_t requestId;
     uint32_t seq;
@@ -141,6 +164,7 @@ private:
     // written.
     bool waitingForServer{false};
     bool logPhase{false};
+    uint64_t epoch{0};  // The Slot it was written to.
     std::chrono::milliseconds timeout{0};
   };
 
@@ -160,9 +184,14 @@ private:
   event::Dispatcher& dispatcher_;
   ServerShared& shared_;
   std::function<void(uint64_t)> onBroken_;
-  EventStreamPtr stream_;
+  std::unique_ptr<Slot> current_;                  // The stream new events go to.
+  std::vector<std::unique_ptr<Slot>> retiring_;    // After GOAWAY: answering, then closing.
+  uint64_t nextEpoch_{1};
+  // At most one stream is retired for GOAWAY per interval (no reconnect storm).
+  static constexpr std::chrono::milliseconds kGoAwayInterval{1000};
+  std::optional<event::MonotonicTime> lastGoAway_;
   StreamState streamState_{StreamState::Idle};
-  uint64_t generation_{0};      // Generation of stream_.
+  uint64_t generation_{0};      // Generation of current_.
   uint64_t brokenGeneration_{0};// Generation whose stream broke: wait for a newer one.
   bool flushScheduled_{false};
   bool closing_{false};

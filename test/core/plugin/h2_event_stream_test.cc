@@ -198,16 +198,29 @@ struct Recorder : EventStreamCallbacks {
     }
   }
   void onWriteDone(bool) override {}
-  void onReplies(v1::ReplyBatch& batch) override { replies.push_back(batch); }
+  void onReplies(v1::ReplyBatch& batch) override {
+    replies.push_back(batch);
+    if (onReply) {
+      onReply();
+    }
+  }
   void onStreamClosed(const Status& s) override {
     ++closed;
     status = s;
   }
+  void onStreamGoingAway() override {
+    ++goaways;
+    goawayAfterReplies = replies.size();
+  }
+  int goaways{0};
+  size_t goawayAfterReplies{0};
+  std::function<void()> onReply;
 };
 
 // Opens a stream to `address`, runs the loop until it closed (or 5 s), then a little longer to
 // catch a second onStreamClosed.
-Recorder runStream(const std::string& address, std::function<void(EventStream&)> onReady = {}) {
+Recorder runStream(const std::string& address, std::function<void(EventStream&)> onReady = {},
+                   std::function<void(Recorder&)> setup = {}) {
   // gantry ignores SIGPIPE (server.cc); so must this test process, or writing to a peer that
   // just hung up kills it instead of failing the stream.
   std::signal(SIGPIPE, SIG_IGN);
@@ -219,11 +232,15 @@ Recorder runStream(const std::string& address, std::function<void(EventStream&)>
       onReady(*stream);
     }
   };
+  if (setup) {
+    setup(rec);
+  }
   stream = openEventStream(*loop, address, rec);
   event::test::runUntil(*loop, [&] { return rec.closed > 0; }, 5000ms);
   event::test::runUntil(*loop, [] { return false; }, 50ms);
   stream.reset();
   rec.onReady = nullptr;
+  rec.onReply = nullptr;
   return rec;
 }
 
@@ -234,6 +251,18 @@ v1::EventBatch oneEvent(uint64_t requestId) {
   e->set_seq(1);
   e->mutable_phase_call()->set_phase(v1::PHASE_ACCESS);
   return b;
+}
+
+// An empty PhaseResult for every event of `batch`.
+v1::ReplyBatch answerAll(const v1::EventBatch& batch) {
+  v1::ReplyBatch replies;
+  for (const auto& e : batch.events()) {
+    auto* r = replies.add_replies();
+    r->set_request_id(e.request_id());
+    r->set_seq(e.seq());
+    r->mutable_result();
+  }
+  return replies;
 }
 
 } // namespace
@@ -274,20 +303,56 @@ TEST_CASE("h2 event stream: a peer that hangs up at once", "[plugin][h2]") {
   CHECK_FALSE(rec.status.isOk());
 }
 
+// A graceful stop as grpc-go does it: GOAWAY, then the stream goes on; it is reported once
+// (to move new work elsewhere) and replies still arrive until the call ends cleanly.
+TEST_CASE("h2 event stream: GOAWAY is reported and the stream keeps working", "[plugin][h2]") {
+  UnixPeer peer;
+  peer.serve([](int fd) {
+    H2Peer h2(fd);
+    h2.onRequest = [](H2Peer& p) {
+      p.respondHeaders();
+      nghttp2_submit_goaway(p.session, NGHTTP2_FLAG_NONE, p.streamId, NGHTTP2_NO_ERROR,
+                            nullptr, 0);
+    };
+    h2.onBatch = [](H2Peer& p, v1::EventBatch& batch) {
+      p.sendMessage(answerAll(batch));
+      if (batch.events(0).request_id() == 2) {
+        p.endAfterData = true;  // Then trailers with grpc-status 0.
+      }
+    };
+    h2.run();
+  });
+  EventStream* stream = nullptr;
+  Recorder* recorder = nullptr;
+  auto rec = runStream(peer.address(), [&](EventStream& s) {
+    stream = &s;
+    s.write(oneEvent(1));
+  }, [&](Recorder& r) {
+    recorder = &r;
+    r.onReply = [&] {
+      if (recorder->replies.size() == 1) {
+        bool ok = false;
+        REQUIRE(stream->pollWriteDone(&ok));
+        stream->write(oneEvent(2));  // After the GOAWAY: still answered.
+        stream->writesDone();
+      }
+    };
+  });
+  REQUIRE(rec.ready);
+  CHECK(rec.goaways == 1);
+  CHECK(rec.goawayAfterReplies <= 1);
+  REQUIRE(rec.replies.size() == 2);
+  CHECK(rec.closed == 1);
+  CHECK(rec.status.ok());
+}
+
 TEST_CASE("h2 event stream: replies arrive and a clean end is OK", "[plugin][h2]") {
   UnixPeer peer;
   peer.serve([](int fd) {
     H2Peer h2(fd);
     h2.onRequest = [](H2Peer& p) { p.respondHeaders(); };
     h2.onBatch = [](H2Peer& p, v1::EventBatch& batch) {
-      v1::ReplyBatch replies;
-      for (const auto& e : batch.events()) {
-        auto* r = replies.add_replies();
-        r->set_request_id(e.request_id());
-        r->set_seq(e.seq());
-        r->mutable_result();
-      }
-      p.sendMessage(replies);
+      p.sendMessage(answerAll(batch));
       p.endAfterData = true;  // Then trailers with grpc-status 0.
     };
     h2.run();
