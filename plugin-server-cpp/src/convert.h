@@ -1,8 +1,8 @@
 #pragma once
 
 // Conversions between the generated protobuf messages and the SDK's value types.
-// fromProto(PhaseCall) is the reference the hand-written decoder (event_decoder.h) is tested
-// against; the server decodes phase calls with that decoder.
+// fromProto(PhaseCall) and the toProto functions of replies are the references the hand-written
+// decoder and encoder (event_decoder.h, reply_encoder.h) are tested against; the server uses those.
 
 #include "gantry_pdk/types.h"
 #include "gateway/plugin/v1/plugin_service.pb.h"

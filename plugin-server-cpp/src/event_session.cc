@@ -5,18 +5,14 @@
 #include "gantry_pdk/pdk.h"
 
 namespace gantry_pdk::detail {
-namespace {
 
-// PhaseResults in `batch` (each is one call still counted in Activity until written or dropped).
-int64_t countResults(const pb::ReplyBatch& batch) {
-  int64_t results = 0;
-  for (const pb::Reply& r : batch.replies()) {
-    results += r.has_result() ? 1 : 0;
+int64_t EventSession::EncodedReplies::results() const {
+  int64_t n = 0;
+  for (const Mark& m : marks) {
+    n += m.result ? 1 : 0;
   }
-  return results;
+  return n;
 }
-
-}  // namespace
 
 void Activity::add(int64_t delta) {
   if (delta == 0) {
@@ -189,10 +185,8 @@ std::shared_ptr<EventSession::Call> EventSession::finishCall(Call& call, PhaseOu
     last = std::move(it->second);
     calls_.erase(it);
     if (answer && !broken_) {
-      pb::Reply* reply = pending_->message().add_replies();
-      reply->set_request_id(call.requestId());
-      reply->set_seq(call.seq());
-      toProto(output, *reply->mutable_result());
+      appendResultReply(call.requestId(), call.seq(), output, pending_.bytes);
+      pending_.marks.push_back({pending_.bytes.size(), true});
     } else {
       dropped = true;
     }
@@ -212,10 +206,8 @@ bool EventSession::queueFetch(Call& call, const FetchRequest& request, uint32_t 
     if (broken_ || writer_ == nullptr) {
       return false;
     }
-    pb::Reply* reply = pending_->message().add_replies();
-    reply->set_request_id(call.requestId());
-    reply->set_seq(call.seq());
-    toProto(request, fetchId, *reply->mutable_fetch());
+    appendFetchReply(call.requestId(), call.seq(), request, fetchId, pending_.bytes);
+    pending_.marks.push_back({pending_.bytes.size(), false});
     next = nextLocked(/*urgent=*/true);
   }
   act(next);
@@ -229,15 +221,17 @@ EventSession::Next EventSession::nextLocked(bool urgent) {
   if (broken_) {
     return {Next::Finish, std::exchange(writer_, nullptr)};
   }
-  const int ready = pending_->message().replies_size();
+  const size_t ready = pending_.marks.size();
   if (ready > 0 && (urgent || queuedCalls_ == 0)) {
-    std::swap(inFlight_, pending_);  // pending_ is now the empty one (reset when its write ended).
+    std::swap(inFlight_, pending_);  // pending_ is now the empty one.
     if (ready > kMaxRepliesPerBatch) {  // The rest goes in the next write.
-      auto* all = inFlight_->message().mutable_replies();
-      for (int i = kMaxRepliesPerBatch; i < ready; ++i) {
-        pending_->message().add_replies()->Swap(all->Mutable(i));
+      const size_t cut = inFlight_.marks[kMaxRepliesPerBatch - 1].end;
+      pending_.bytes.assign(inFlight_.bytes, cut);
+      for (size_t i = kMaxRepliesPerBatch; i < ready; ++i) {
+        pending_.marks.push_back({inFlight_.marks[i].end - cut, inFlight_.marks[i].result});
       }
-      all->DeleteSubrange(kMaxRepliesPerBatch, ready - kMaxRepliesPerBatch);
+      inFlight_.bytes.resize(cut);
+      inFlight_.marks.resize(kMaxRepliesPerBatch);
     }
     writing_ = true;
     return {Next::Write, writer_};
@@ -250,19 +244,19 @@ EventSession::Next EventSession::nextLocked(bool urgent) {
 
 void EventSession::act(Next next) {
   if (next.what == Next::Write) {
-    next.writer->startWrite(inFlight_->message());  // Ours until onWriteDone().
+    next.writer->startWrite(inFlight_.bytes);  // Untouched until onWriteDone().
   } else if (next.what == Next::Finish) {
     next.writer->finish();
   }
 }
 
 void EventSession::onWriteDone(bool ok) {
-  const int64_t done = countResults(inFlight_->message());
+  const int64_t done = inFlight_.results();
   if (ok) {
     activity_.replyBatches++;
-    activity_.replies += static_cast<uint64_t>(inFlight_->message().replies_size());
+    activity_.replies += inFlight_.marks.size();
   }
-  inFlight_->reset();
+  inFlight_.clear();
   Next next;
   {
     std::lock_guard lock(mutex_);
@@ -278,8 +272,8 @@ void EventSession::onWriteDone(bool ok) {
 }
 
 void EventSession::dropPendingLocked() {
-  activity_.add(-countResults(pending_->message()));
-  pending_->reset();
+  activity_.add(-pending_.results());
+  pending_.clear();
 }
 
 size_t EventSession::runningCallsForTest() {

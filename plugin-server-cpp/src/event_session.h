@@ -32,7 +32,7 @@
 #include "convert.h"
 #include "event_decoder.h"
 #include "instances.h"
-#include "recycled_arena.h"
+#include "reply_encoder.h"
 #include "worker_pool.h"
 
 namespace gantry_pdk::detail {
@@ -54,9 +54,9 @@ struct Activity {
 class ReplyWriter {
 public:
   virtual ~ReplyWriter() = default;
-  // Starts writing `batch`, which stays untouched until EventSession::onWriteDone(). At most one
-  // write is in flight.
-  virtual void startWrite(const pb::ReplyBatch& batch) = 0;
+  // Starts writing the ReplyBatch whose bytes are `batch`; they stay valid and untouched until
+  // EventSession::onWriteDone(). At most one write is in flight.
+  virtual void startWrite(std::string_view batch) = 0;
   // Ends the stream (after the last write completed); called exactly once. The session never
   // touches the writer afterwards.
   virtual void finish() = 0;
@@ -83,7 +83,7 @@ public:
   size_t runningCallsForTest();
 
   // Largest number of replies packed into one write.
-  static constexpr int kMaxRepliesPerBatch = 512;
+  static constexpr size_t kMaxRepliesPerBatch = 512;
 
 private:
   class Call;
@@ -119,12 +119,22 @@ private:
   ReplyWriter* writer_;  // Guarded by mutex_; null once finish() was called.
   std::unordered_map<CallKey, std::shared_ptr<Call>, CallKeyHash> calls_;  // Guarded by mutex_.
   std::atomic<size_t> queuedCalls_{0};  // Calls on the pool not started yet.
-  // Replies not written yet (guarded by mutex_), and the write in flight; each on an arena that
-  // is reset when its write completes, so building replies allocates little.
-  using ReplyArena = RecycledArena<pb::ReplyBatch>;
-  static constexpr size_t kReplyBlockBytes = 16 * 1024;
-  std::unique_ptr<ReplyArena> pending_ = std::make_unique<ReplyArena>(kReplyBlockBytes);
-  std::unique_ptr<ReplyArena> inFlight_ = std::make_unique<ReplyArena>(kReplyBlockBytes);
+  // Replies encoded (reply_encoder.h) as the bytes of a ReplyBatch, and where each ends.
+  struct EncodedReplies {
+    struct Mark {
+      size_t end;   // Offset in `bytes` just past the reply.
+      bool result;  // A PhaseResult (a call still counted in Activity), not a Fetch.
+    };
+    std::string bytes;  // Cleared, never shrunk: reused for every write.
+    std::vector<Mark> marks;
+    int64_t results() const;
+    void clear() {
+      bytes.clear();
+      marks.clear();
+    }
+  };
+  EncodedReplies pending_;   // Replies not written yet. Guarded by mutex_.
+  EncodedReplies inFlight_;  // The write in flight.
   bool writing_ = false;      // A write is in flight. Guarded by mutex_.
   bool inputEnded_ = false;   // Guarded by mutex_.
   bool broken_ = false;       // Aborted or a write failed: nothing more is written. Guarded by mutex_.

@@ -31,10 +31,10 @@ public:
 // Records each write; pump() completes them on the test thread.
 class FakeWriter : public detail::ReplyWriter {
 public:
-  void startWrite(const pb::ReplyBatch& batch) override {
+  void startWrite(std::string_view batch) override {
     std::lock_guard lock(mutex_);
     REQUIRE_FALSE(inFlight_);
-    current_ = batch;
+    REQUIRE(current_.ParseFromString(std::string(batch)));
     inFlight_ = true;
     changed_.notify_all();
   }
@@ -243,6 +243,23 @@ TEST_CASE("EventSession: replies ready together go out in one ReplyBatch", "[bat
   CHECK(f.session->runningCallsForTest() == 0);
   CHECK(f.activity.waitIdle(std::chrono::steady_clock::now()));
   CHECK(f.activity.replyBatches == 1);
+}
+
+TEST_CASE("EventSession: a string a plugin set that is not UTF-8 is repaired, not fatal",
+          "[batching]") {
+  Fixture f;
+  pb::EventBatch batch;
+  pb::Event e = phaseCall(5, 2);  // BodyEcho: x-body = the request body (bytes, any value).
+  e.mutable_phase_call()->mutable_request()->set_body("caf\xe9");  // Latin-1, not UTF-8.
+  e.mutable_phase_call()->mutable_request()->set_has_body(true);
+  *batch.add_events() = e;
+  f.session->onBatch(batch);
+  f.session->endOfInput();
+  std::vector<pb::ReplyBatch> written;  // FakeWriter parses each batch: invalid UTF-8 fails.
+  f.writer.pump(*f.session, [&](const pb::ReplyBatch& b) { written.push_back(b); });
+  REQUIRE(written.size() == 1);
+  CHECK(written[0].replies(0).result().mutations(0).request_header().value() ==
+        "caf\xef\xbf\xbd");
 }
 
 TEST_CASE("EventSession: a lazy fetch is a Fetch reply answered by a FetchResult event",
