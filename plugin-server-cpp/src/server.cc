@@ -2,8 +2,10 @@
 // graceful stop.
 #include <grpcpp/grpcpp.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <thread>
 
@@ -43,7 +45,9 @@ struct Server::Impl {
   detail::WorkerPool pool;  // Destroyed before table/activity, after the gRPC server.
   detail::ServingState state;
   std::unique_ptr<grpc::Server> server;
-  std::string socketPath;  // Unlinked after stop ("" for TCP).
+  std::string socketPath;  // Unlinked after stop if still ours ("" for TCP).
+  dev_t socketDev{0};      // The socket file this server bound (a replacement server on the
+  ino_t socketIno{0};      // same path, as in a sidecar's rolling restart, is left alone).
 
   std::mutex mutex;
   std::condition_variable shutdownCv;
@@ -86,6 +90,10 @@ std::string Server::start() {
     detail::runCompletionQueue(*impl_->state.cq);
     throw std::runtime_error("cannot listen on " + listen);
   }
+  if (struct stat st{}; isUnix && ::stat(impl_->socketPath.c_str(), &st) == 0) {
+    impl_->socketDev = st.st_dev;
+    impl_->socketIno = st.st_ino;
+  }
   impl_->state.serving = true;
   detail::acceptCalls(impl_->state);
   impl_->pool.startPolling(
@@ -117,16 +125,50 @@ void Server::stop(std::chrono::milliseconds grace) {
     return;
   }
   impl_->state.serving = false;
-  // Calls in flight finish and their replies are written; then the streams still open are
-  // cancelled and gRPC stops.
-  impl_->activity.waitIdle(std::chrono::steady_clock::now() + grace);
-  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
+  // gRPC unlinks a unix socket's path when it stops listening, even if a replacement server
+  // (a sidecar's rolling restart) has bound that path since: keep the replacement's socket under
+  // a second name meanwhile and put it back.
+  std::string keep;
+  if (struct stat st{}; !impl_->socketPath.empty() &&
+                         ::stat(impl_->socketPath.c_str(), &st) == 0 &&
+                         (st.st_dev != impl_->socketDev || st.st_ino != impl_->socketIno)) {
+    keep = impl_->socketPath + ".keep-" + std::to_string(::getpid());
+    if (::link(impl_->socketPath.c_str(), keep.c_str()) != 0) {
+      keep.clear();
+    }
+  }
+  std::atomic<bool> stopped{false};
+  std::thread restorer;
+  if (!keep.empty()) {
+    restorer = std::thread([&] {  // Puts the replacement's name back within a millisecond.
+      while (!stopped.load()) {
+        if (struct stat st {}; ::stat(impl_->socketPath.c_str(), &st) != 0) {
+          ::rename(keep.c_str(), impl_->socketPath.c_str());
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+  }
+  // GOAWAY at once: gantry sends new events to a new stream (a replacement server on the same
+  // address gets them) and half-closes this one once its calls are answered, which ends it.
+  // Calls still open at the deadline are cancelled.
+  impl_->server->Shutdown(std::chrono::system_clock::now() + grace);
   impl_->server->Wait();
   // Cancelled calls still finish on the queue's thread; only then may the queue shut down.
   impl_->state.waitNoCalls(std::chrono::steady_clock::now() + std::chrono::seconds(10));
   impl_->state.cq->Shutdown();
   impl_->pool.waitPollEnded();
-  if (!impl_->socketPath.empty()) {
+  impl_->server.reset();  // Its listener goes (and gRPC unlinks the path) while `restorer` runs.
+  stopped = true;
+  if (restorer.joinable()) {
+    restorer.join();
+  }
+  if (!keep.empty()) {
+    ::unlink(keep.c_str());  // If gRPC left the path alone (then the rename never happened).
+  } else if (struct stat st{}; !impl_->socketPath.empty() &&
+                               ::stat(impl_->socketPath.c_str(), &st) == 0 &&
+                               st.st_dev == impl_->socketDev && st.st_ino == impl_->socketIno) {
     ::unlink(impl_->socketPath.c_str());
   }
 }

@@ -2,9 +2,12 @@
 route, each seeing the earlier ones' mutations; cpp-rate-limit's 429; a C++ server killed and
 restarted under load."""
 
+import os
+
 from echo_upstream import header
 from gantry_harness import request, route
-from plugin_harness import Sidecar, echo_service, kill_and_recover, managed, plugin, plugin_config
+from plugin_harness import (ClientLoop, Sidecar, echo_service, kill_and_recover, managed, plugin,
+                            plugin_config)
 
 HOST = "example.com"
 
@@ -33,6 +36,37 @@ def test_cpp_sidecar(gantry, upstream):
         gw = gantry(cfg)
         r = request(gw.port, "GET", "/r", host=HOST)
         assert r.status == 200 and r.header("x-hello-from-cpp") == "C++ says side to %s" % HOST, r
+
+
+def test_cpp_sidecar_rolling_restart_loses_nothing(gantry, upstream, tmp_path):
+    """A C++ sidecar replaced on the same socket path while traffic flows: the new one binds,
+    the old one gets SIGTERM (GOAWAY; gantry moves to a new stream). Every request succeeds
+    with the plugin, and the old server's exit leaves the new one's socket file in place."""
+    addr = "unix:%s" % (tmp_path / "side.sock")
+    first = Sidecar("cpp-hello", addr, flag="--listen").start()
+    second = None
+    try:
+        cfg = plugin_config(services=[echo_service(upstream, [route("r", ["/r"])])],
+                            plugin_servers=[{"name": "cpp-side", "address": first.gantry_address}],
+                            plugins=[plugin("cpp-hello", {"message": "side"})])
+        gw = gantry(cfg)
+        with ClientLoop(gw.port, "/r/loop", host=HOST) as loop:
+            loop.wait_for_more(20)
+            second = Sidecar("cpp-hello", addr, flag="--listen").start()
+            first.stop()
+            assert first.proc.returncode == 0, first.stderr_lines[-5:]
+            loop.wait_for_more(50)
+        bad = [res for res in loop.results if res[2] is None or res[2].status != 200 or
+               res[2].header("x-hello-from-cpp") != "C++ says side to %s" % HOST]
+        assert not bad, "requests failed during the rolling restart: %r" % bad[:5]
+        assert os.path.exists(str(tmp_path / "side.sock")), "the new sidecar's socket was removed"
+        r = request(gw.port, "GET", "/r/after", host=HOST)
+        assert r.status == 200 and r.header("x-hello-from-cpp") == "C++ says side to %s" % HOST, r
+        gw.stop()
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
 
 
 def order_cfg(upstream):
