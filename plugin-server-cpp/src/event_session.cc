@@ -244,7 +244,7 @@ EventSession::Next EventSession::nextLocked(bool urgent) {
 
 void EventSession::act(Next next) {
   if (next.what == Next::Write) {
-    next.writer->startWrite(inFlight_.bytes);  // Untouched until onWriteDone().
+    next.writer->startWrite(inFlight_.bytes);  // Ours again at onWriteDone().
   } else if (next.what == Next::Finish) {
     next.writer->finish();
   }

@@ -54,9 +54,10 @@ struct Activity {
 class ReplyWriter {
 public:
   virtual ~ReplyWriter() = default;
-  // Starts writing the ReplyBatch whose bytes are `batch`; they stay valid and untouched until
-  // EventSession::onWriteDone(). At most one write is in flight.
-  virtual void startWrite(std::string_view batch) = 0;
+  // Starts writing the ReplyBatch whose bytes are `batch`. The writer may take them, swapping in
+  // another (empty) buffer; else they stay untouched until EventSession::onWriteDone(). At most
+  // one write is in flight.
+  virtual void startWrite(std::string& batch) = 0;
   // Ends the stream (after the last write completed); called exactly once. The session never
   // touches the writer afterwards.
   virtual void finish() = 0;
@@ -125,7 +126,7 @@ private:
       size_t end;   // Offset in `bytes` just past the reply.
       bool result;  // A PhaseResult (a call still counted in Activity), not a Fetch.
     };
-    std::string bytes;  // Cleared, never shrunk: reused for every write.
+    std::string bytes;  // Cleared, not shrunk (or swapped for a recycled one by the writer).
     std::vector<Mark> marks;
     int64_t results() const;
     void clear() {

@@ -4,8 +4,10 @@
 #include <google/protobuf/wire_format_lite.h>
 
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace gantry_pdk::detail {
 namespace {
@@ -128,6 +130,50 @@ private:
 
 // ---- Events --------------------------------------------------------------------------------
 
+// The buffers of ReplyBatches lent to gRPC without a copy: a write takes the session's buffer and
+// leaves it a recycled one; gRPC frees its slice (on any thread, maybe after the write's tag came
+// back) by giving the buffer back here. Process-wide and never destroyed: a slice may be freed
+// by a gRPC thread at any time.
+class ReplyBuffers {
+public:
+  static std::string* take() {
+    Pool& p = pool();
+    std::lock_guard lock(p.mutex);
+    if (p.free.empty()) {
+      return new std::string();
+    }
+    std::string* b = p.free.back();
+    p.free.pop_back();
+    return b;
+  }
+
+  static void giveBack(void* buffer) {
+    auto* b = static_cast<std::string*>(buffer);
+    b->clear();
+    Pool& p = pool();
+    {
+      std::lock_guard lock(p.mutex);
+      if (p.free.size() < kKeep && b->capacity() <= kKeepCapacity) {
+        p.free.push_back(b);
+        return;
+      }
+    }
+    delete b;
+  }
+
+private:
+  static constexpr size_t kKeep = 16;
+  static constexpr size_t kKeepCapacity = 1 << 20;  // A buffer grown by big bodies is freed.
+  struct Pool {
+    std::mutex mutex;
+    std::vector<std::string*> free;
+  };
+  static Pool& pool() {
+    static Pool* p = new Pool();  // Leaked on purpose (see above).
+    return *p;
+  }
+};
+
 // One Events stream: reads on the queue's thread, writes from any thread (ReplyWriter), deleted
 // on the queue's thread once the read side ended, Finish completed and gRPC said the call is
 // done.
@@ -140,8 +186,10 @@ public:
                             &call->accepted_);
   }
 
-  void startWrite(std::string_view batch) override {
-    grpc::Slice slice(batch.data(), batch.size());  // A copy: gRPC may hold it past the write.
+  void startWrite(std::string& batch) override {
+    std::string* lent = ReplyBuffers::take();
+    lent->swap(batch);  // gRPC gets the bytes, the session an empty buffer with capacity.
+    grpc::Slice slice(lent->data(), lent->size(), &ReplyBuffers::giveBack, lent);
     stream_.Write(grpc::ByteBuffer(&slice, 1), &written_);
   }
   void finish() override { stream_.Finish(grpc::Status::OK, &finished_); }

@@ -31,7 +31,7 @@ public:
 // Records each write; pump() completes them on the test thread.
 class FakeWriter : public detail::ReplyWriter {
 public:
-  void startWrite(std::string_view batch) override {
+  void startWrite(std::string& batch) override {
     std::lock_guard lock(mutex_);
     REQUIRE_FALSE(inFlight_);
     REQUIRE(current_.ParseFromString(std::string(batch)));
