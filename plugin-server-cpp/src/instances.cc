@@ -104,7 +104,7 @@ void dropFailedMutations(std::vector<Mutation>& mutations, size_t from) {
 }  // namespace
 
 PhaseOutput runPhase(const InstanceTable& table, const std::vector<uint64_t>& instanceIds,
-                     PhaseInput input, Fetcher& fetcher) {
+                     PhaseInput&& input, Fetcher& fetcher) {
   PhaseOutput out;
   CallState state(std::move(input), fetcher);
   const Phase phase = state.input().phase;

@@ -60,6 +60,6 @@ private:
 // Runs `instanceIds` in order for one phase call (PROTOCOL.md 3.4): each sees the mutations of
 // those before; stops after an exit, a failure or a cancel. Never throws.
 PhaseOutput runPhase(const InstanceTable& table, const std::vector<uint64_t>& instanceIds,
-                     PhaseInput input, Fetcher& fetcher);
+                     PhaseInput&& input, Fetcher& fetcher);
 
 }  // namespace gantry_pdk::detail
