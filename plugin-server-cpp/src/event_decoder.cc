@@ -243,7 +243,7 @@ template <class Message> bool parseParts(const std::vector<std::string_view>& pa
   return true;
 }
 
-bool decodeEvent(std::string_view bytes, DecodedEvent& e) {
+bool decodeEvent(std::string_view bytes, DecodedEvent& e, PhaseCallPool* pool) {
   // The oneof `kind`: the last member seen wins; the same member seen again merges.
   std::vector<std::string_view> kindBytes;
   uint32_t kindField = 0;
@@ -274,7 +274,7 @@ bool decodeEvent(std::string_view bytes, DecodedEvent& e) {
   switch (kindField) {
   case 3: {
     e.kind = DecodedEvent::Kind::PhaseCall;
-    e.call = std::make_unique<PhaseCallInput>();
+    e.call = pool != nullptr ? pool->take() : std::make_unique<PhaseCallInput>();
     if (kindBytes.size() == 1) {
       return decodePhaseCall(kindBytes[0], *e.call);
     }
@@ -305,13 +305,35 @@ bool decodeEvent(std::string_view bytes, DecodedEvent& e) {
 
 }  // namespace
 
-bool decodeEventBatch(std::string_view bytes, std::vector<DecodedEvent>& out) {
+std::unique_ptr<PhaseCallInput> PhaseCallPool::take() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!free_.empty()) {
+      std::unique_ptr<PhaseCallInput> call = std::move(free_.back());
+      free_.pop_back();
+      return call;
+    }
+  }
+  return std::make_unique<PhaseCallInput>();
+}
+
+void PhaseCallPool::giveBack(std::unique_ptr<PhaseCallInput> call) {
+  call->instanceIds.clear();
+  call->input = PhaseInput();
+  std::lock_guard lock(mutex_);
+  if (free_.size() < kKeep) {
+    free_.push_back(std::move(call));
+  }
+}
+
+bool decodeEventBatch(std::string_view bytes, std::vector<DecodedEvent>& out,
+                      PhaseCallPool* pool) {
   return forEachField(bytes, [&](W& r, uint32_t field, int type) {
     std::string_view v;
     if (field != 1 || !lengthDelimited(type)) {
       return r.skip(type);
     }
-    return r.bytes(v) && decodeEvent(v, out.emplace_back());
+    return r.bytes(v) && decodeEvent(v, out.emplace_back(), pool);
   });
 }
 

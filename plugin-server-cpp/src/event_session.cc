@@ -89,7 +89,7 @@ public:
     answered_.notify_all();
   }
 
-  const std::unique_ptr<PhaseCallInput> input;  // Consumed by the call's task only.
+  std::unique_ptr<PhaseCallInput> input;  // Consumed by the call's task only.
   const std::shared_ptr<EventSession> session;
 
 private:
@@ -114,11 +114,12 @@ bool EventSession::onBatch(const pb::EventBatch& batch) {
 
 bool EventSession::onBatch(std::string_view bytes) {
   decoded_.clear();
-  if (!decodeEventBatch(bytes, decoded_)) {
+  if (!decodeEventBatch(bytes, decoded_, &callInputs_)) {
     decoded_.clear();
     return false;
   }
   std::vector<std::function<void()>> tasks;
+  tasks.reserve(decoded_.size());
   std::vector<std::pair<std::shared_ptr<Call>, DecodedEvent*>> others;  // Fetch results, cancels.
   {
     std::lock_guard lock(mutex_);
@@ -168,6 +169,7 @@ std::shared_ptr<EventSession::Call> EventSession::runCall(Call& call) {
   PhaseOutput output;
   try {
     output = runPhase(table_, call.input->instanceIds, std::move(call.input->input), call);
+    callInputs_.giveBack(std::move(call.input));
   } catch (const std::exception& e) {  // Conversion failures (out of memory): fail the call.
     output.error = PhaseError{PhaseError::Kind::Handler, 0, e.what()};
   }

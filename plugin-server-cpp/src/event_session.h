@@ -103,6 +103,7 @@ private:
   // Queues a Fetch reply and writes it as soon as possible; false when nothing more is written.
   bool queueFetch(Call& call, const FetchRequest& request, uint32_t fetchId);
   std::vector<DecodedEvent> decoded_;  // onBatch's scratch (the reading thread's only).
+  PhaseCallPool callInputs_;           // Decoded into, given back when a call ran.
   // Under mutex_: what to do once the lock is released (a write of inFlight_, or the end).
   struct Next {
     enum What { Nothing, Write, Finish } what = Nothing;
