@@ -28,7 +28,14 @@ public:
 
 class CallState {
 public:
-  CallState(PhaseInput input, Fetcher& fetcher) : input_(std::move(input)), fetcher_(fetcher) {}
+  // Owns `input`.
+  CallState(PhaseInput input, Fetcher& fetcher)
+      : owned_(std::move(input)), input_(*owned_), fetcher_(fetcher) {}
+  // Works on the caller's `input` in place; it must outlive the call state.
+  struct InPlace {};
+  CallState(PhaseInput& input, Fetcher& fetcher, InPlace) : input_(input), fetcher_(fetcher) {}
+  CallState(const CallState&) = delete;
+  CallState& operator=(const CallState&) = delete;
 
   const PhaseInput& input() const { return input_; }
   PhaseInput& mutableInput() { return input_; }
@@ -51,7 +58,8 @@ public:
   const Headers& responseHeaders() const;
 
 private:
-  PhaseInput input_;
+  std::optional<PhaseInput> owned_;  // Set by the owning constructor.
+  PhaseInput& input_;                // *owned_ or the caller's.
   Fetcher& fetcher_;  // Owned by the caller of runPhase; outlives the call.
   uint64_t currentInstance_ = 0;
   std::vector<Mutation> mutations_;

@@ -305,6 +305,34 @@ bool decodeEvent(std::string_view bytes, DecodedEvent& e, PhaseCallPool* pool) {
 
 }  // namespace
 
+namespace {
+
+// Resets every field of `in` to its proto default (what decodePhaseCall expects to fill), keeping
+// the strings' buffers: the next call decoded into it allocates only for longer values. Must name
+// every field of PhaseInput (a new field: add it here and in decodePhaseCall).
+void clearKeepingCapacity(PhaseInput& in) {
+  in.phase = static_cast<Phase>(0);
+  RequestSnapshot& q = in.request;
+  for (std::string* s : {&q.method, &q.scheme, &q.host, &q.path, &q.rawQuery, &q.clientIp,
+                         &q.httpVersion, &q.requestId, &q.forwardedScheme, &q.forwardedHost}) {
+    s->clear();
+  }
+  q.port = 0;
+  q.clientPort = 0;
+  q.startTimeMs = 0;
+  q.headers.clear();
+  q.body.reset();
+  in.response.reset();
+  in.shared.clear();
+  in.routeId.clear();
+  in.serviceId.clear();
+  in.consumer.reset();
+  in.credential.reset();
+  in.log.reset();
+}
+
+}  // namespace
+
 std::unique_ptr<PhaseCallInput> PhaseCallPool::take() {
   {
     std::lock_guard lock(mutex_);
@@ -319,7 +347,7 @@ std::unique_ptr<PhaseCallInput> PhaseCallPool::take() {
 
 void PhaseCallPool::giveBack(std::unique_ptr<PhaseCallInput> call) {
   call->instanceIds.clear();
-  call->input = PhaseInput();
+  clearKeepingCapacity(call->input);
   std::lock_guard lock(mutex_);
   if (free_.size() < kKeep) {
     free_.push_back(std::move(call));

@@ -169,7 +169,7 @@ std::shared_ptr<EventSession::Call> EventSession::runCall(Call& call) {
   PhaseOutput output;
   try {
     output = runPhase(table_, call.input->instanceIds, std::move(call.input->input), call);
-    callInputs_.giveBack(std::move(call.input));
+    callInputs_.giveBack(std::move(call.input));  // runPhase worked on it in place.
   } catch (const std::exception& e) {  // Conversion failures (out of memory): fail the call.
     output.error = PhaseError{PhaseError::Kind::Handler, 0, e.what()};
   }

@@ -106,7 +106,7 @@ void dropFailedMutations(std::vector<Mutation>& mutations, size_t from) {
 PhaseOutput runPhase(const InstanceTable& table, const std::vector<uint64_t>& instanceIds,
                      PhaseInput&& input, Fetcher& fetcher) {
   PhaseOutput out;
-  CallState state(std::move(input), fetcher);
+  CallState state(input, fetcher, CallState::InPlace{});
   const Phase phase = state.input().phase;
   for (uint64_t id : instanceIds) {
     if (fetcher.cancelled()) {

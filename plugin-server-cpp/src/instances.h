@@ -58,7 +58,8 @@ private:
 };
 
 // Runs `instanceIds` in order for one phase call (PROTOCOL.md 3.4): each sees the mutations of
-// those before; stops after an exit, a failure or a cancel. Never throws.
+// those before; stops after an exit, a failure or a cancel. Never throws. Works on `input` in
+// place (afterwards it holds the snapshot as the handlers left it; the server recycles it).
 PhaseOutput runPhase(const InstanceTable& table, const std::vector<uint64_t>& instanceIds,
                      PhaseInput&& input, Fetcher& fetcher);
 
