@@ -26,7 +26,7 @@ void putVarint(char* p, uint64_t v) {
 
 } // namespace
 
-void Writer::varint(uint64_t v) {
+void Writer::longVarint(uint64_t v) {
   char buf[10];
   const size_t n = varintSize(v);
   putVarint(buf, v);

@@ -17,7 +17,13 @@ class Writer {
 public:
   explicit Writer(std::string& out) : out_(out) {}
 
-  void varint(uint64_t v);
+  void varint(uint64_t v) {
+    if (v < 0x80) {
+      out_.push_back(static_cast<char>(v));  // Tags and short lengths: the common case.
+      return;
+    }
+    longVarint(v);
+  }
   void tag(uint32_t field, uint32_t wireType) { varint((uint64_t{field} << 3) | wireType); }
 
   void uint64Field(uint32_t field, uint64_t v) {
@@ -52,6 +58,8 @@ public:
   static constexpr uint32_t kLen = 2;
 
 private:
+  void longVarint(uint64_t v);
+
   std::string& out_;
 };
 
