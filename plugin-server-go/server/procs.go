@@ -30,10 +30,10 @@ const (
 
 // procsPolicy decides the next number of Ps from the current one, the ceiling, the cores used
 // over the last interval and how many intervals in a row were below procsShrinkAt (updated).
-func procsPolicy(cur, max int, busyCores float64, lowRuns *int) int {
+func procsPolicy(cur, ceiling int, busyCores float64, lowRuns *int) int {
 	if busyCores >= procsGrowAt*float64(cur) {
 		*lowRuns = 0
-		return min(max, 2*cur)
+		return min(ceiling, 2*cur)
 	}
 	if busyCores >= procsShrinkAt*float64(cur) || cur <= 1 {
 		*lowRuns = 0
@@ -51,8 +51,8 @@ func procsPolicy(cur, max int, busyCores float64, lowRuns *int) int {
 // It does nothing if GOMAXPROCS is in the environment, the runtime has one P anyway, or this
 // platform cannot measure the process's CPU time.
 func startProcs() (stop func()) {
-	max := runtime.GOMAXPROCS(0)
-	if _, set := os.LookupEnv("GOMAXPROCS"); set || max <= 1 {
+	ceiling := runtime.GOMAXPROCS(0)
+	if _, set := os.LookupEnv("GOMAXPROCS"); set || ceiling <= 1 {
 		return func() {}
 	}
 	cpu0, ok := processCPU()
@@ -64,15 +64,16 @@ func startProcs() (stop func()) {
 	t := time.NewTicker(procsInterval)
 	go func() {
 		defer t.Stop()
-		runProcs(done, t.C, max, time.Now(), cpu0, func() time.Duration { d, _ := processCPU(); return d }, func(n int) { runtime.GOMAXPROCS(n) })
+		cpu := func() time.Duration { d, _ := processCPU(); return d }
+		runProcs(done, t.C, ceiling, time.Now(), cpu0, cpu, func(n int) { runtime.GOMAXPROCS(n) })
 	}()
 	return func() { close(done) }
 }
 
 // runProcs is the controller's loop: at each tick it measures the cores used since the last one
 // (cpu is the process's CPU time so far) and calls set when the policy changes the Ps (from 1).
-func runProcs(done <-chan struct{}, ticks <-chan time.Time, max int, wall0 time.Time, cpu0 time.Duration,
-	cpu func() time.Duration, set func(int)) {
+func runProcs(done <-chan struct{}, ticks <-chan time.Time, ceiling int, wall0 time.Time,
+	cpu0 time.Duration, cpu func() time.Duration, set func(int)) {
 	cur, low := 1, 0
 	for {
 		select {
@@ -82,7 +83,7 @@ func runProcs(done <-chan struct{}, ticks <-chan time.Time, max int, wall0 time.
 			c := cpu()
 			if wall := now.Sub(wall0); wall > 0 {
 				busy := float64(c-cpu0) / float64(wall)
-				if next := procsPolicy(cur, max, busy, &low); next != cur {
+				if next := procsPolicy(cur, ceiling, busy, &low); next != cur {
 					cur = next
 					set(cur)
 				}
