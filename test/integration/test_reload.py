@@ -114,6 +114,30 @@ def test_reload_under_traffic_loses_nothing(gantry, upstream):
     assert traffic.ok > before > 0, (before, traffic.ok)
 
 
+def test_reload_during_a_response_from_an_upstream_entity(gantry, upstream):
+    """A request to a service behind an Upstream (a balancer) is in flight across a reload: it
+    completes and reports health to the balancer it picked from, which the reload dropped from
+    the worker's cache (a use-after-free under ASan before the balancer was shared)."""
+    def cfg(tag):
+        return config(services=[service("s", url="http://up.internal", routes=[route("r", ["/"])],
+                                        tags=[tag])],
+                      upstreams=[{"name": "up.internal",
+                                  "targets": [{"target": "127.0.0.1:%d" % upstream.port}]}])
+    gw = gantry(cfg("a"))
+    out = []
+    t = threading.Thread(target=lambda: out.append(request(
+        gw.port, "GET", "/slow", headers={"X-Echo-Delay-Ms": "1500"}, timeout=10)))
+    t.start()
+    time.sleep(0.5)
+    mark = gw.reload(cfg("b"))
+    gw.wait_for_log(r"(?i)reload", timeout=5, since=mark)
+    assert request(gw.port, "GET", "/new-generation").status == 200
+    t.join()
+    assert out and out[0].status == 200, out
+    assert request(gw.port, "GET", "/after").status == 200
+    gw.assert_running()
+
+
 def test_invalid_reload_keeps_old_config(gantry, upstream):
     gw = gantry(cfg_for(upstream, extra_route=True))
     assert request(gw.port, "GET", "/new/x").status == 200

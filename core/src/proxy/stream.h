@@ -204,8 +204,9 @@ private:
   ResponseState response_;
 
   const config::Upstream* upstreamEntity_{nullptr};
-  upstream::Balancer* balancer_{nullptr};   // Owned by the worker's cache or by ownBalancer_.
-  upstream::BalancerPtr ownBalancer_;       // When the request's config is not the current one.
+  // From the worker's cache, or the request's own when its config is not the current one (a
+  // reload since it started); shared, so a reload meanwhile cannot free it under us.
+  std::shared_ptr<upstream::Balancer> balancer_;
   UpstreamRequestPtr upstream_;
   std::vector<upstream::Endpoint> tried_;
   std::optional<upstream::Endpoint> pinnedTarget_;  // Transparent retry on a fresh connection.

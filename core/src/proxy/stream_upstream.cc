@@ -37,17 +37,15 @@ bool Stream::pickTarget(upstream::Endpoint& target) {
     if (state_.upstreamName) {
       upstreamEntity_ = config.findUpstream(*state_.upstreamName);
       if (upstreamEntity_ != nullptr) {
-        ownBalancer_ = upstream::createUpstreamBalancer(*upstreamEntity_);
-        balancer_ = ownBalancer_.get();
+        balancer_ = upstream::createUpstreamBalancer(*upstreamEntity_);
       }
     } else if (auto* cached = context_.balancers.find(*snapshot_, service)) {
       upstreamEntity_ = cached->upstream;
-      balancer_ = cached->balancer.get();
+      balancer_ = cached->balancer;
     } else {
       auto built = BalancerCache::build(config, service);
       upstreamEntity_ = built.upstream;
-      ownBalancer_ = std::move(built.balancer);
-      balancer_ = ownBalancer_.get();
+      balancer_ = std::move(built.balancer);
     }
   }
   if (balancer_ == nullptr) {

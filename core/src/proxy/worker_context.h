@@ -24,7 +24,9 @@ class BalancerCache {
 public:
   struct Entry {
     const config::Upstream* upstream{nullptr};  // Null: the service names a host directly.
-    upstream::BalancerPtr balancer;             // Null for a direct host.
+    // Null for a direct host. Shared with the requests that picked from it: a reload drops the
+    // cache's reference while they may still report health to it.
+    std::shared_ptr<upstream::Balancer> balancer;
   };
   // The entry for `service` under `snapshot`. When the snapshot is not the current generation (a
   // request that started before a reload), returns null: the caller builds a private balancer.
