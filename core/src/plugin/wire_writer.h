@@ -5,7 +5,8 @@
 // (the *IfSet helpers); sub-messages are written when begun, even if empty (their presence is
 // visible to the reader). Lengths of sub-messages are not known up front: begin() reserves the
 // length's likely size and end() writes the canonical varint, moving the body if the guess was
-// wrong. Not a parser; pure; no allocation beyond the string's growth.
+// wrong. Varints come from protobuf's own CodedOutputStream helpers. Not a parser; pure; no
+// allocation beyond the string's growth.
 
 #include <cstdint>
 #include <string>
@@ -62,7 +63,5 @@ private:
 
   std::string& out_;
 };
-
-size_t varintSize(uint64_t v);
 
 } // namespace gateway::plugin::wire
