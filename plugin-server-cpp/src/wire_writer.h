@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <google/protobuf/io/coded_stream.h>
+
 namespace gantry_pdk::detail {
 
 class WireWriter {
@@ -17,11 +19,9 @@ public:
   explicit WireWriter(std::string& out) : out_(out) {}
 
   void varint(uint64_t v) {
-    while (v >= 0x80) {
-      out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
-      v >>= 7;
-    }
-    out_.push_back(static_cast<char>(v));
+    uint8_t buf[10];
+    const uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(v, buf);
+    out_.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(end - buf));
   }
 
   // Varint fields (uint32, uint64, bool, enum); int32 sign-extends as protobuf does. Skipped when
@@ -57,9 +57,11 @@ public:
       out_[mark - 1] = static_cast<char>(n);
       return;
     }
-    std::string length;
-    WireWriter(length).varint(n);
-    out_.replace(mark - 1, 1, length);  // Moves the content by the extra length bytes.
+    uint8_t length[10];
+    const uint8_t* end =
+        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(n, length);
+    out_.replace(mark - 1, 1, reinterpret_cast<const char*>(length),
+                 static_cast<size_t>(end - length));  // Moves the content by the extra bytes.
   }
 
 private:
